@@ -18,7 +18,7 @@ from groove.domain.learning import Learning
 from groove.domain.params import SystemParam
 from groove.domain.relations import LearningRelation
 from groove.domain.usage import UsageStats
-from groove.errors import ImportRejected
+from groove.errors import ImportRejected, ValidationError
 
 EXPORT_VERSION = 1
 
@@ -63,6 +63,15 @@ class GrooveExport:
     @classmethod
     def from_dict(cls, d: Any) -> GrooveExport:
         """Validate a whole document; the first bad field raises `ImportRejected` with its path."""
+        try:
+            return cls._parse(d)
+        except ImportRejected:
+            raise
+        except ValidationError as e:
+            raise ImportRejected(e.reason, field=e.field, value=e.value) from None
+
+    @classmethod
+    def _parse(cls, d: Any) -> GrooveExport:
         version = f.integer(d, "version", "")
         if version != EXPORT_VERSION:
             raise ImportRejected(

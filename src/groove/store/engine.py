@@ -39,11 +39,13 @@ def _describe(exc: BaseException) -> tuple[str, str]:
         return str(arg.get("code") or ""), message
     text = str(arg)
     code, _, rest = text.partition("\n")
-    return (code.strip(), rest.replace("\u2502", " ").replace("\u00d7", " ").strip() or text)
+    # The binding wraps long messages in a box drawn with these characters.
+    words = rest.replace("\u2502", " ").replace("\u00d7", " ").split()
+    return code.strip(), " ".join(words) or text
 
 
 def _is_lock_error(message: str) -> bool:
-    m = message.lower()
+    m = " ".join(message.lower().split())
     return "lock" in m and ("temporarily unavailable" in m or "no locks available" in m
                             or "lock hold" in m)
 

@@ -130,7 +130,8 @@ class VectorIndex:
             rows = candidates[top]
         else:
             rows = _top_k(scores, k)
-        return [(self._ids[r], float(np.clip(scores[r], -1.0, 1.0))) for r in rows]
+        # float32 rounding can push a unit dot product a hair past +-1
+        return [(self._ids[r], max(-1.0, min(1.0, float(scores[r])))) for r in rows]
 
     def _grow(self, needed: int) -> None:
         capacity = self._mat.shape[0]

@@ -1,0 +1,1 @@
+"""Benchmarks for groove (not part of the test suite). See README's Development section."""

@@ -1,0 +1,58 @@
+"""The real default model (all-MiniLM-L6-v2, loaded offline from its PyPI package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from groove import DEFAULT_MODEL_ID, CozoStore, DefaultEmbedder, Embedder
+from tests.conftest import make_learning
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def real() -> DefaultEmbedder:
+    e = DefaultEmbedder()
+    e.load()
+    return e
+
+
+def test_unit_vectors_of_384(real: DefaultEmbedder) -> None:
+    """The default embedder gives 384-dim unit vectors and satisfies the protocol."""
+    assert isinstance(real, Embedder)
+    out = real.embed(["use pytest fixtures", "a second text"])
+    assert out.shape == (2, 384) and out.dtype == np.float32
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
+    assert real.model_id == DEFAULT_MODEL_ID
+
+
+async def test_real_model_search_end_to_end(tmp_path: Path, real: DefaultEmbedder) -> None:
+    """With the real model: a text finds itself at ~1.0 and related texts outrank unrelated."""
+    texts = {
+        "pytest": ("Use pytest fixtures instead of unittest setUp methods",
+                   "Fixtures compose and scope better than setUp"),
+        "pytest2": ("Parametrize pytest tests to cover many inputs",
+                    "pytest.mark.parametrize keeps test cases declarative"),
+        "cooking": ("Sear the steak in a very hot cast iron pan",
+                    "Let the meat rest before slicing"),
+        "garden": ("Water tomato plants early in the morning",
+                   "Mulch keeps the soil moist in summer"),
+    }
+    async with await CozoStore.open(tmp_path / "db", embedder=real) as store:
+        ids = {}
+        for key, (d, i) in texts.items():
+            learning = make_learning(d, i)
+            ids[key] = await store.store(learning)
+        assert await store.embedding_model() == DEFAULT_MODEL_ID
+        d, i = texts["cooking"]
+        self_hit = await store.semantic_search(real.embed([f"{d}\n{i}"])[0], 1)
+        assert self_hit[0][0].id == ids["cooking"]
+        assert self_hit[0][1] == pytest.approx(1.0, abs=1e-4)
+        query = real.embed(["how should I write my python tests?"])[0]
+        hits = await store.semantic_search(query, 4)
+        order = [h[0].id for h in hits]
+        assert set(order[:2]) == {ids["pytest"], ids["pytest2"]}
+        assert hits[1][1] > hits[2][1] + 0.1
