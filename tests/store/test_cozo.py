@@ -184,12 +184,15 @@ async def test_relations_both_directions(store: CozoStore) -> None:
 
 
 async def test_relation_to_missing_learning_rejected(store: CozoStore) -> None:
-    """A relation whose end is not stored is rejected (derived_from may point elsewhere)."""
+    """A relation whose end is not stored is rejected (cross-tier types may point elsewhere)."""
     a = make_learning("a")
     await store.store(a)
     with pytest.raises(NotFound):
         await store.store_relation(
-            LearningRelation.new(a.id, RelationType.SUPERSEDES, make_learning().id))
+            LearningRelation.new(a.id, RelationType.RELATED_TO, make_learning().id))
+    with pytest.raises(NotFound):
+        await store.store_relation(
+            LearningRelation.new(make_learning().id, RelationType.DERIVED_FROM, a.id))
     await store.store_relation(
         LearningRelation.new(a.id, RelationType.DERIVED_FROM, make_learning().id))
     assert len(await store.get_relations(a.id)) == 1

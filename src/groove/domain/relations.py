@@ -34,6 +34,12 @@ class RelationType(StrEnum):
                                   field=field, value=value) from None
 
 
+CROSS_TIER = frozenset({RelationType.DERIVED_FROM, RelationType.SUPERSEDES,
+                        RelationType.CONTRADICTS})
+"""Edge types whose far end may live in another tier: provenance of a copy, or a project
+learning that overrides a user or enterprise one. An edge is stored in its `from` tier."""
+
+
 class Direction(StrEnum):
     """Which edges `find_related` follows, seen from the given learning."""
 

@@ -46,6 +46,8 @@ from groove.domain import (
 )
 from groove.domain.clock import from_micros, to_micros
 from groove.domain.params import AdaptiveParam
+from groove.domain.proposal import Proposal, ProposalStatus
+from groove.domain.relations import CROSS_TIER
 from groove.errors import (
     DatabaseError,
     EmbeddingError,
@@ -137,6 +139,17 @@ INJECTION_ORDER_SCOPED = f"""?[{L_COLS}] := scope in $scopes, *learning:by_scope
 :limit $limit"""
 IDS_WITH_PREFIX = "?[id] := *learning{id}, starts_with(id, $prefix) :limit 50"
 SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
+PR_COLS = ("id, org, learning_json, original_id, proposed_by, from_tier, proposed_at, status, "
+           "curator, decided_at, reason, accepted_id")
+PUT_PROPOSALS = f"""
+{{?[{PR_COLS}] <- $proposals
+ :put proposal {{id => {PR_COLS.split(", ", 1)[1]}}}}}"""
+GET_PROPOSAL = f"?[{PR_COLS}] := *proposal{{id: $id, {PR_COLS.split(', ', 1)[1]}}}, id = $id"
+ALL_PROPOSALS = f"?[{PR_COLS}] := *proposal{{{PR_COLS}}} :order proposed_at"
+RELATIONS_AMONG = f"""?[{R_COLS}] := id in $ids, *learning_relations{{from_id: id, relation_type,
+    to_id, weight, created_at}}, from_id = id
+?[{R_COLS}] := id in $ids, *learning_relations:by_to{{to_id: id, from_id, relation_type}},
+    to_id = id, *learning_relations{{from_id, relation_type, to_id, weight, created_at}}"""
 
 
 def _learning_row(learning: Learning) -> list[Any]:
@@ -203,6 +216,22 @@ def _param_row(p: SystemParam) -> list[Any]:
 def _row_param(row: Sequence[Any]) -> SystemParam:
     return SystemParam(row[0], AdaptiveParam(row[1], row[2], row[3], row[4], row[5]),
                        from_micros(row[6]))
+
+
+def _proposal_row(p: Proposal) -> list[Any]:
+    return [str(p.id), p.org, json.dumps(p.learning.to_dict(), ensure_ascii=False),
+            str(p.learning.id), p.proposed_by, p.from_tier, to_micros(p.proposed_at),
+            p.status.value, p.curator, None if p.decided_at is None else to_micros(p.decided_at),
+            p.reason, None if p.accepted_id is None else str(p.accepted_id)]
+
+
+def _row_proposal(row: Sequence[Any]) -> Proposal:
+    return Proposal(
+        learning=Learning.from_dict(json.loads(row[2])), org=row[1], proposed_by=row[4],
+        from_tier=row[5], id=LearningId(row[0]), proposed_at=from_micros(row[6]),
+        status=ProposalStatus(row[7]), curator=row[8],
+        decided_at=None if row[9] is None else from_micros(row[9]), reason=row[10],
+        accepted_id=None if row[11] is None else LearningId(row[11]))
 
 
 def _scope_strings(scope: ScopeFilter) -> list[str] | None:
@@ -339,7 +368,9 @@ class CozoStore:
         return [x.id for x in learnings]
 
     def _write_new(self, learnings: list[Learning], usage: list[UsageStats],
-                   vectors: Sequence[Vector | None], model: str | None) -> None:
+                   vectors: Sequence[Vector | None], model: str | None,
+                   extra: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Insert learnings with their usage and vectors (plus `extra` script) atomically."""
         if not learnings:
             return
         with_vec = [(x, v) for x, v in zip(learnings, vectors, strict=True) if v is not None]
@@ -353,6 +384,9 @@ class CozoStore:
         if with_vec:
             script += PUT_EMBEDDINGS
             params["embeddings"] = [[str(x.id), model, v.tobytes()] for x, v in with_vec]
+        if extra is not None:
+            script += extra[0]
+            params.update(extra[1])
         try:
             self._engine.mutate(script, params)
         except DatabaseError as e:
@@ -496,8 +530,8 @@ class CozoStore:
 
     @_in_thread
     def store_relation(self, relation: LearningRelation) -> None:
-        """Store an edge. Both ends must exist here, except the far end of `derived_from`,
-        which may name a learning in another tier (provenance of a promoted copy)."""
+        """Store an edge. Both ends must exist here, except the far end of a cross-tier
+        type (derived_from, supersedes, contradicts), which may live in another tier."""
         with self._engine.write_lock():
             self._check_relation_ends([relation])
             self._engine.mutate(PUT_RELATIONS, {"relations": [_relation_row(relation)]})
@@ -505,7 +539,7 @@ class CozoStore:
     def _check_relation_ends(self, relations: Sequence[LearningRelation],
                              also: Iterable[str] = ()) -> None:
         needed = {str(r.from_id) for r in relations}
-        needed |= {str(r.to_id) for r in relations if r.relation_type != RelationType.DERIVED_FROM}
+        needed |= {str(r.to_id) for r in relations if r.relation_type not in CROSS_TIER}
         missing = needed - set(also) - self._existing(needed)
         if missing:
             raise NotFound(sorted(missing)[0])
@@ -513,6 +547,14 @@ class CozoStore:
     def _existing(self, ids: Iterable[str]) -> set[str]:
         ids = list(ids)
         return {r[0] for r in self._engine.query(EXISTING_IDS, {"ids": ids})} if ids else set()
+
+    @_in_thread
+    def relations_among(self, ids: Sequence[LearningId]) -> list[LearningRelation]:
+        """Every edge with at least one end in `ids`, in one query."""
+        if not ids:
+            return []
+        rows = self._engine.query(RELATIONS_AMONG, {"ids": [str(i) for i in ids]})
+        return [_row_relation(r) for r in rows]
 
     @_in_thread
     def get_relations(self, id: LearningId, direction: Direction = Direction.BOTH
@@ -778,6 +820,36 @@ class CozoStore:
         stats.relations_skipped = len(export.relations) - len(relations)
         return stats
 
+    # -- proposals (enterprise tier) -------------------------------------------------
+
+    @_in_thread
+    def store_proposal(self, proposal: Proposal) -> None:
+        self._engine.mutate(PUT_PROPOSALS, {"proposals": [_proposal_row(proposal)]})
+
+    @_in_thread
+    def get_proposal(self, id: LearningId) -> Proposal | None:
+        rows = self._engine.query(GET_PROPOSAL, {"id": str(id)})
+        return _row_proposal(rows[0]) if rows else None
+
+    @_in_thread
+    def list_proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
+        out = [_row_proposal(r) for r in self._engine.query(ALL_PROPOSALS)]
+        return [p for p in out if status is None or p.status == status]
+
+    @_in_thread
+    def accept_proposal(self, proposal: Proposal, copy: Learning,
+                        relation: LearningRelation) -> None:
+        """Store the curated copy, its provenance edge and the decision in one transaction."""
+        vector, model = self._vector_for(copy, None)
+        with self._engine.write_lock():
+            current = self._engine.query(GET_PROPOSAL, {"id": str(proposal.id)})
+            if not current or current[0][7] != ProposalStatus.PENDING.value:
+                raise ValidationError(f"proposal {proposal.id} is not pending", field="proposal")
+            self._write_new([copy], [UsageStats()], [vector], model, extra=(
+                PUT_RELATIONS + PUT_PROPOSALS,
+                {"relations": [_relation_row(relation)],
+                 "proposals": [_proposal_row(proposal)]}))
+
     # -- integrity ---------------------------------------------------------------
 
     @_in_thread
@@ -794,8 +866,7 @@ class CozoStore:
         problems += [f"usage stats for missing learning {i}" for i in sorted(usage - ids)]
         problems += [f"embedding for missing learning {i}" for i in sorted(vectors - ids)]
         for r in map(_row_relation, self._engine.query(ALL_RELATIONS)):
-            ends = [r.from_id] if r.relation_type == RelationType.DERIVED_FROM \
-                else [r.from_id, r.to_id]
+            ends = [r.from_id] if r.relation_type in CROSS_TIER else [r.from_id, r.to_id]
             problems += [f"relation {r.from_id} {r.relation_type} {r.to_id} points at missing "
                          f"learning {e}" for e in ends if str(e) not in ids]
         fresh = self._load_index()

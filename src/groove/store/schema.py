@@ -72,9 +72,27 @@ V2_EMBEDDING_MODEL = """
 {::rename learning_embeddings_v2 -> learning_embeddings}
 """
 
+V3_PROPOSALS = """
+{:create proposal {
+    id: String =>
+    org: String,
+    learning_json: String,
+    original_id: String,
+    proposed_by: String,
+    from_tier: String,
+    proposed_at: Int,
+    status: String,
+    curator: String? default null,
+    decided_at: Int? default null,
+    reason: String? default null,
+    accepted_id: String? default null
+}}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_INITIAL),
     Migration(2, "record the embedding model of each vector", V2_EMBEDDING_MODEL),
+    Migration(3, "enterprise proposals", V3_PROPOSALS),
 )
 
 CURRENT_SCHEMA_VERSION = MIGRATIONS[-1].version

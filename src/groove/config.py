@@ -1,0 +1,208 @@
+"""Configuration: the user config file (TOML) and a project's context.
+
+User config: `<user config dir>/vibes/groove.toml` (or `$GROOVE_CONFIG`).
+A project joins an enterprise with `[groove] enterprise = "<org>"` in
+`<project>/.vibes/config.toml`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+from groove.errors import ConfigError, GrooveIOError
+
+APP_DIR = "vibes"
+
+
+def default_config_path() -> Path:
+    env = os.environ.get("GROOVE_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir()) / APP_DIR / "groove.toml"
+
+
+def default_user_db_path() -> Path:
+    return Path(platformdirs.user_data_dir()) / APP_DIR / "groove" / "user"
+
+
+def project_db_path(project_root: Path) -> Path:
+    return project_root / ".vibes" / "groove"
+
+
+def project_config_path(project_root: Path) -> Path:
+    return project_root / ".vibes" / "config.toml"
+
+
+@dataclass(slots=True)
+class EnterpriseConfig:
+    org_id: str
+    db_path: Path
+    sync_url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"db_path": str(self.db_path)}
+        if self.sync_url:
+            out["sync_url"] = self.sync_url
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectContext:
+    """Personal (user + project tiers) or Enterprise (plus the org's tier)."""
+
+    org_id: str | None = None
+
+    @classmethod
+    def personal(cls) -> ProjectContext:
+        return cls(None)
+
+    @classmethod
+    def enterprise(cls, org_id: str) -> ProjectContext:
+        return cls(org_id)
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.org_id is not None
+
+    def __str__(self) -> str:
+        return f"Enterprise({self.org_id})" if self.org_id else "Personal"
+
+
+@dataclass(slots=True)
+class GrooveConfig:
+    user_db_path: Path = field(default_factory=default_user_db_path)
+    enterprises: dict[str, EnterpriseConfig] = field(default_factory=dict)
+    user_id: str = field(default_factory=getpass.getuser)
+    engine: str = "mnestic"
+    lock_timeout: float = 0.0
+    """Seconds to wait for another process to release a tier before failing."""
+    path: Path | None = None
+    """Where this config was read from (None for defaults never saved)."""
+
+    def to_toml(self) -> str:
+        data: dict[str, Any] = {
+            "user_db_path": str(self.user_db_path),
+            "user_id": self.user_id,
+            "engine": self.engine,
+            "lock_timeout": self.lock_timeout,
+        }
+        if self.enterprises:
+            data["enterprises"] = {k: v.to_dict() for k, v in self.enterprises.items()}
+        return tomli_w.dumps(data)
+
+    @classmethod
+    def from_toml(cls, text: str, path: Path | None = None) -> GrooveConfig:
+        return cls._from_dict(_parse_toml(text, path), path)
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any], path: Path | None) -> GrooveConfig:
+        config = cls(path=path)
+        known = {"user_db_path", "user_id", "engine", "lock_timeout", "enterprises"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: "
+                              f"{', '.join(sorted(known))}", path=path)
+        if "user_db_path" in data:
+            config.user_db_path = _resolve(_str(data, "user_db_path", path), path)
+        if "user_id" in data:
+            config.user_id = _str(data, "user_id", path)
+        if "engine" in data:
+            config.engine = _str(data, "engine", path)
+        if "lock_timeout" in data:
+            value = data["lock_timeout"]
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError("lock_timeout must be a number of seconds >= 0", path=path)
+            config.lock_timeout = float(value)
+        orgs = data.get("enterprises", {})
+        if not isinstance(orgs, dict):
+            raise ConfigError("[enterprises] must be a table of [enterprises.<org>]", path=path)
+        for org, entry in orgs.items():
+            if not isinstance(entry, dict) or "db_path" not in entry:
+                raise ConfigError(f"[enterprises.{org}] needs db_path", path=path)
+            sync = entry.get("sync_url")
+            config.enterprises[org] = EnterpriseConfig(
+                org, _resolve(_str(entry, "db_path", path), path),
+                str(sync) if sync is not None else None)
+        return config
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> GrooveConfig:
+        """Read the user config; defaults when the file does not exist."""
+        path = path or default_config_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(path=path)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read config: {e}", path=path) from None
+        return cls.from_toml(text, path)
+
+    def save(self, path: Path | None = None) -> Path:
+        path = path or self.path or default_config_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".toml.tmp")
+            tmp.write_text(self.to_toml(), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as e:
+            raise GrooveIOError(f"cannot write config {path}: {e.strerror}", path=path) from None
+        self.path = path
+        return path
+
+
+def _parse_toml(text: str, path: Path | None) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ConfigError(f"malformed TOML: {e}", path=path,
+                          line=int(m.group(1)) if m else None) from None
+
+
+def _str(data: dict[str, Any], key: str, path: Path | None) -> str:
+    value = data[key]
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} must be a string", path=path)
+    return value
+
+
+def _resolve(value: str, config_path: Path | None) -> Path:
+    p = Path(value).expanduser()
+    if not p.is_absolute() and config_path is not None:
+        p = config_path.parent / p
+    return p
+
+
+def read_project_context(project_root: Path) -> ProjectContext:
+    """Personal unless `<project>/.vibes/config.toml` names an enterprise."""
+    path = project_config_path(project_root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ProjectContext.personal()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read project config: {e}", path=path) from None
+    data = _parse_toml(text, path)
+    org = data.get("groove", {}).get("enterprise") if isinstance(data.get("groove"), dict) \
+        else None
+    if org is not None and not isinstance(org, str):
+        raise ConfigError("[groove] enterprise must be a string", path=path)
+    return ProjectContext.enterprise(org) if org else ProjectContext.personal()
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` that has a `.vibes/` or `.git/`."""
+    start = start.resolve()
+    for d in (start, *start.parents):
+        if (d / ".vibes").is_dir() or (d / ".git").exists():
+            return d
+    return None

@@ -1,0 +1,540 @@
+"""`GrooveStorage`: the three tiers, which are read where, where writes go, promotion.
+
+- user tier: opened eagerly (a broken user DB fails at open);
+- project tier (`<project>/.vibes/groove/`): opened on first use, created only then;
+- enterprise tier (the org's `db_path` from the user config): opened on first use,
+  and only in a project whose `.vibes/config.toml` names the org.
+
+Reads merge the tiers in precedence order project > user > enterprise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from groove.config import (
+    GrooveConfig,
+    ProjectContext,
+    project_db_path,
+    read_project_context,
+)
+from groove.domain import (
+    Direction,
+    Embedder,
+    EnterpriseCuratedSource,
+    GrooveExport,
+    ImportStats,
+    Learning,
+    LearningCategory,
+    LearningId,
+    LearningRelation,
+    Outcome,
+    PromotedSource,
+    RelationType,
+    Scope,
+    UsageStats,
+    utcnow,
+    uuid7,
+)
+from groove.domain.proposal import Proposal, ProposalStatus
+from groove.domain.relations import CROSS_TIER
+from groove.errors import (
+    AmbiguousId,
+    CapabilityMissing,
+    NoEnterpriseContext,
+    NoProjectContext,
+    NotFound,
+    ValidationError,
+)
+from groove.store import CozoStore
+from groove.transfer import read_export, write_export
+
+
+class Tier(StrEnum):
+    PROJECT = "project"
+    USER = "user"
+    ENTERPRISE = "enterprise"
+
+    @classmethod
+    def parse(cls, value: str) -> Tier:
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValidationError(f"unknown tier {value!r}; expected project, user or "
+                                  "enterprise", field="tier", value=value) from None
+
+
+PRECEDENCE = (Tier.PROJECT, Tier.USER, Tier.ENTERPRISE)
+
+
+@dataclass(slots=True)
+class TieredLearning:
+    """A learning as read across tiers: where it lives, and its score for this read."""
+
+    learning: Learning
+    tier: Tier
+    score: float = 0.0
+
+
+class GrooveStorage:
+    """The tiers of one user, optionally inside one project."""
+
+    def __init__(self, config: GrooveConfig, user: CozoStore, project_root: Path | None,
+                 context: ProjectContext, embedder: Embedder | None):
+        self.config = config
+        self.project_root = project_root
+        self.context = context
+        self.embedder = embedder
+        self._stores: dict[Tier, CozoStore] = {Tier.USER: user}
+        self._opening = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, config: GrooveConfig, project_root: Path | str | None = None, *,
+                   embedder: Embedder | None = None) -> GrooveStorage:
+        user = await cls._open_store(config, config.user_db_path, embedder)
+        storage = cls(config, user, None, ProjectContext.personal(), embedder)
+        if project_root is not None:
+            storage.with_project(project_root)
+        return storage
+
+    @staticmethod
+    async def _open_store(config: GrooveConfig, path: Path, embedder: Embedder | None
+                          ) -> CozoStore:
+        return await CozoStore.open(path, embedder=embedder, engine=config.engine,
+                                    lock_timeout=config.lock_timeout)
+
+    def with_project(self, project_root: Path | str) -> GrooveStorage:
+        """Enter a project: its tier becomes readable (and the default for writes); its
+        `.vibes/config.toml` decides whether an enterprise tier joins."""
+        root = Path(project_root).resolve()
+        if root != self.project_root and Tier.PROJECT in self._stores:
+            self._stores.pop(Tier.PROJECT).close_sync()
+        self.project_root = root
+        context = read_project_context(root)
+        if context.org_id is not None:
+            self.with_enterprise(context.org_id)
+        else:
+            self._set_context(ProjectContext.personal())
+        return self
+
+    def with_enterprise(self, org_id: str) -> GrooveStorage:
+        """Join an org's tier; an org the user config does not know keeps the personal context."""
+        if org_id in self.config.enterprises:
+            self._set_context(ProjectContext.enterprise(org_id))
+        else:
+            self._set_context(ProjectContext.personal())
+        return self
+
+    def _set_context(self, context: ProjectContext) -> None:
+        if context != self.context and Tier.ENTERPRISE in self._stores:
+            self._stores.pop(Tier.ENTERPRISE).close_sync()
+        self.context = context
+
+    def get_read_tiers(self) -> list[Tier]:
+        """The tiers reads consult, in precedence order."""
+        tiers = [Tier.USER]
+        if self.project_root is not None:
+            tiers.insert(0, Tier.PROJECT)
+        if self.context.is_enterprise:
+            tiers.append(Tier.ENTERPRISE)
+        return tiers
+
+    def default_write_tier(self) -> Tier:
+        return Tier.PROJECT if self.project_root is not None else Tier.USER
+
+    def tier_path(self, tier: Tier) -> Path:
+        if tier is Tier.USER:
+            return self.config.user_db_path
+        if tier is Tier.PROJECT:
+            if self.project_root is None:
+                raise NoProjectContext()
+            return project_db_path(self.project_root)
+        org = self.context.org_id
+        if org is None or org not in self.config.enterprises:
+            raise NoEnterpriseContext(org)
+        return self.config.enterprises[org].db_path
+
+    def is_open(self, tier: Tier) -> bool:
+        return tier in self._stores
+
+    async def store_for(self, tier: Tier) -> CozoStore:
+        """The tier's store, opened on first use."""
+        store = self._stores.get(tier)
+        if store is not None:
+            return store
+        path = self.tier_path(tier)
+        async with self._opening:
+            if tier not in self._stores:
+                self._stores[tier] = await self._open_store(self.config, path, self.embedder)
+        return self._stores[tier]
+
+    async def _org_store(self, org: str) -> CozoStore:
+        """The enterprise tier of `org`, which may differ from the current context's."""
+        if org == self.context.org_id:
+            return await self.store_for(Tier.ENTERPRISE)
+        if org not in self.config.enterprises:
+            raise NoEnterpriseContext(org)
+        return await self._open_store(self.config, self.config.enterprises[org].db_path,
+                                      self.embedder)
+
+    async def close(self) -> None:
+        stores, self._stores = list(self._stores.values()), {}
+        for s in stores:
+            await s.close()
+
+    async def __aenter__(self) -> GrooveStorage:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- scopes --------------------------------------------------------------------
+
+    def default_scope(self, tier: Tier) -> Scope:
+        if tier is Tier.PROJECT:
+            assert self.project_root is not None
+            return Scope.project(str(self.project_root))
+        if tier is Tier.USER:
+            return Scope.user(self.config.user_id)
+        return Scope.GLOBAL
+
+    def _injection_scopes(self, tier: Tier) -> list[Scope] | None:
+        """In the user tier, skip learnings scoped to other projects."""
+        if tier is not Tier.USER:
+            return None
+        scopes = [Scope.GLOBAL, Scope.user(self.config.user_id)]
+        if self.project_root is not None:
+            scopes.append(Scope.project(str(self.project_root)))
+        return scopes
+
+    # -- writes --------------------------------------------------------------------
+
+    async def add(self, learning: Learning, tier: Tier | None = None) -> TieredLearning:
+        """Store a new learning in `tier` (default: the project tier, else the user tier)."""
+        tier = tier or self.default_write_tier()
+        store = await self.store_for(tier)
+        await store.store(learning)
+        return TieredLearning(learning, tier, learning.confidence)
+
+    async def locate(self, id: LearningId | str) -> TieredLearning:
+        """Find a learning by id or unique id prefix in the read tiers."""
+        matches: list[tuple[LearningId, Tier]] = []
+        for tier in self.get_read_tiers():
+            store = await self.store_for(tier)
+            if isinstance(id, LearningId):
+                found = await store.get(id)
+                if found is not None:
+                    return TieredLearning(found, tier, found.confidence)
+                continue
+            matches += [(i, tier) for i in await store.resolve_prefix(id)]
+        if isinstance(id, LearningId) or not matches:
+            raise NotFound(id)
+        distinct = {i for i, _ in matches}
+        if len(distinct) > 1:
+            raise AmbiguousId(str(id), sorted(str(i) for i in distinct))
+        lid, tier = matches[0]
+        learning = await (await self.store_for(tier)).get(lid)
+        if learning is None:
+            raise NotFound(id)
+        return TieredLearning(learning, tier, learning.confidence)
+
+    async def record_outcome(self, id: LearningId | str, outcome: Outcome
+                             ) -> tuple[TieredLearning, UsageStats]:
+        found = await self.locate(id)
+        stats = await (await self.store_for(found.tier)).record_outcome(found.learning.id,
+                                                                        outcome)
+        return found, stats
+
+    async def delete(self, id: LearningId | str) -> TieredLearning:
+        found = await self.locate(id)
+        await (await self.store_for(found.tier)).delete(found.learning.id)
+        return found
+
+    async def relate(self, from_id: LearningId | str, relation_type: RelationType,
+                     to_id: LearningId | str) -> LearningRelation:
+        """Link two learnings; the edge is stored in the `from` learning's tier. Only
+        derived_from, supersedes and contradicts may cross tiers."""
+        relation_type = RelationType.parse(str(relation_type))
+        a, b = await self.locate(from_id), await self.locate(to_id)
+        if a.tier != b.tier and relation_type not in CROSS_TIER:
+            raise ValidationError(
+                f"{a.learning.id} is in the {a.tier} tier and {b.learning.id} in the {b.tier} "
+                f"tier; {relation_type} links learnings of one tier (promote one first)",
+                field="to_id")
+        relation = LearningRelation.new(a.learning.id, relation_type, b.learning.id)
+        await (await self.store_for(a.tier)).store_relation(relation)
+        return relation
+
+    # -- promotion -----------------------------------------------------------------
+
+    def _copy(self, original: Learning, scope: Scope, source: Any) -> Learning:
+        now = utcnow()
+        return replace(original, id=uuid7(), scope=scope, source=source, created_at=now,
+                       updated_at=now, confidence=0.5)
+
+    async def _store_copy(self, tier: Tier, copy: Learning, original_id: LearningId
+                          ) -> TieredLearning:
+        store = await self.store_for(tier)
+        await store.store(copy)
+        await store.store_relation(
+            LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original_id))
+        return TieredLearning(copy, tier, copy.confidence)
+
+    async def promote(self, id: LearningId | str) -> TieredLearning:
+        """Copy a project learning to the user tier, at once."""
+        found = await self.locate(id)
+        if found.tier is not Tier.PROJECT:
+            raise ValidationError(f"learning {found.learning.id} is in the {found.tier} tier; "
+                                  "only project learnings are promoted to the user tier",
+                                  field="id")
+        copy = self._copy(found.learning, self.default_scope(Tier.USER),
+                          PromotedSource(found.learning.scope, found.learning.id))
+        return await self._store_copy(Tier.USER, copy, found.learning.id)
+
+    async def copy_to_personal(self, id: LearningId | str) -> TieredLearning:
+        """Copy an enterprise learning into the user tier."""
+        found = await self.locate(id)
+        if found.tier is not Tier.ENTERPRISE:
+            raise ValidationError(f"learning {found.learning.id} is in the {found.tier} tier, "
+                                  "not the enterprise tier", field="id")
+        copy = self._copy(found.learning, self.default_scope(Tier.USER),
+                          PromotedSource(found.learning.scope, found.learning.id))
+        return await self._store_copy(Tier.USER, copy, found.learning.id)
+
+    async def propose(self, id: LearningId | str, org: str | None = None) -> Proposal:
+        """Propose a user or project learning to an org; a curator settles it."""
+        found = await self.locate(id)
+        if found.tier is Tier.ENTERPRISE:
+            raise ValidationError("this learning is already in the enterprise tier", field="id")
+        org = org or self.context.org_id
+        if org is None:
+            raise NoEnterpriseContext(None)
+        store = await self._org_store(org)
+        proposal = Proposal(found.learning, org, self.config.user_id, found.tier.value)
+        try:
+            await store.store_proposal(proposal)
+        finally:
+            if store is not self._stores.get(Tier.ENTERPRISE):
+                await store.close()
+        return proposal
+
+    async def proposals(self, org: str | None = None,
+                        status: ProposalStatus | None = None) -> list[Proposal]:
+        store = await self._org_store(org or self._require_org())
+        try:
+            return await store.list_proposals(status)
+        finally:
+            if store is not self._stores.get(Tier.ENTERPRISE):
+                await store.close()
+
+    def _require_org(self) -> str:
+        if self.context.org_id is None:
+            raise NoEnterpriseContext(None)
+        return self.context.org_id
+
+    async def _find_proposal(self, store: CozoStore, id: LearningId | str) -> Proposal:
+        if isinstance(id, LearningId):
+            p = await store.get_proposal(id)
+            if p is None:
+                raise NotFound(id, "proposal")
+            return p
+        matches = [p for p in await store.list_proposals() if str(p.id).startswith(id.lower())]
+        if not matches:
+            raise NotFound(id, "proposal")
+        if len(matches) > 1:
+            raise AmbiguousId(id, [str(p.id) for p in matches])
+        return matches[0]
+
+    async def accept(self, id: LearningId | str, curator: str | None = None,
+                     org: str | None = None) -> tuple[Proposal, Learning]:
+        """Accept a pending proposal: the org gets a curated copy with provenance."""
+        store = await self._org_store(org or self._require_org())
+        try:
+            proposal = await self._find_proposal(store, id)
+            if proposal.status is not ProposalStatus.PENDING:
+                raise ValidationError(f"proposal {proposal.id} is already {proposal.status}",
+                                      field="proposal")
+            curator = curator or self.config.user_id
+            original = proposal.learning
+            copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
+            decided = replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
+                              decided_at=utcnow(), accepted_id=copy.id)
+            await store.accept_proposal(
+                decided, copy, LearningRelation.new(copy.id, RelationType.DERIVED_FROM,
+                                                    original.id))
+            return decided, copy
+        finally:
+            if store is not self._stores.get(Tier.ENTERPRISE):
+                await store.close()
+
+    async def reject(self, id: LearningId | str, reason: str, curator: str | None = None,
+                     org: str | None = None) -> Proposal:
+        if not reason.strip():
+            raise ValidationError("give a reason for the rejection", field="reason")
+        store = await self._org_store(org or self._require_org())
+        try:
+            proposal = await self._find_proposal(store, id)
+            if proposal.status is not ProposalStatus.PENDING:
+                raise ValidationError(f"proposal {proposal.id} is already {proposal.status}",
+                                      field="proposal")
+            decided = replace(proposal, status=ProposalStatus.REJECTED,
+                              curator=curator or self.config.user_id, decided_at=utcnow(),
+                              reason=reason)
+            await store.store_proposal(decided)
+            return decided
+        finally:
+            if store is not self._stores.get(Tier.ENTERPRISE):
+                await store.close()
+
+    # -- reads across tiers ----------------------------------------------------------
+
+    def _query_vector(self, query: str | Sequence[float]) -> Any:
+        if not isinstance(query, str):
+            return query
+        if self.embedder is None:
+            raise CapabilityMissing("SemanticSearch", "no embedder is configured")
+        return self.embedder.embed([query])[0]
+
+    async def search(self, query: str | Sequence[float], limit: int = 10,
+                     tiers: Sequence[Tier] | None = None,
+                     category: LearningCategory | None = None) -> list[TieredLearning]:
+        """Semantic search over the read tiers, merged and de-duplicated, best first."""
+        vector = await asyncio.to_thread(self._query_vector, query)
+        found: list[TieredLearning] = []
+        for tier in tiers or self.get_read_tiers():
+            store = await self.store_for(tier)
+            hits = await store.semantic_search(vector, limit * 2 + 5, category=category)
+            found += [TieredLearning(x, tier, s) for x, s in hits]
+        return (await self._resolve(found))[:limit]
+
+    async def find_for_injection(self, limit: int = 5, query: str | None = None
+                                 ) -> list[TieredLearning]:
+        """What to inject into a session: relevant to `query` if given, else most trusted."""
+        vector = None if query is None else await asyncio.to_thread(self._query_vector, query)
+        found: list[TieredLearning] = []
+        for tier in self.get_read_tiers():
+            store = await self.store_for(tier)
+            hits = await store.find_for_injection(self._injection_scopes(tier), vector,
+                                                  limit * 2 + 5)
+            found += [TieredLearning(x, tier, s) for x, s in hits]
+        return (await self._resolve(found))[:limit]
+
+    async def list(self, tiers: Sequence[Tier] | None = None, scope: Scope | None = None,
+                   category: LearningCategory | None = None, sort: str = "confidence",
+                   limit: int | None = None) -> list[TieredLearning]:
+        """Learnings of the read tiers (or `tiers`), filtered, sorted by confidence or recency."""
+        if sort not in ("confidence", "recent"):
+            raise ValidationError(f"unknown sort {sort!r}; expected confidence or recent",
+                                  field="sort")
+        found: builtins.list[TieredLearning] = []
+        for tier in tiers or self.get_read_tiers():
+            store = await self.store_for(tier)
+            if scope is not None:
+                rows = await store.find_by_scope(scope)
+            elif category is not None:
+                rows = await store.find_by_category(category)
+            else:
+                rows = await store.all_learnings()
+            found += [TieredLearning(x, tier, x.confidence) for x in rows
+                      if category is None or x.category == category]
+        if sort == "recent":
+            found.sort(key=lambda t: t.learning.updated_at, reverse=True)
+        else:
+            found.sort(key=lambda t: (t.learning.confidence, t.learning.updated_at), reverse=True)
+        resolved = await self._resolve(found, keep_order=True)
+        return resolved if limit is None else resolved[:limit]
+
+    async def _resolve(self, found: builtins.list[TieredLearning], keep_order: bool = False
+                       ) -> builtins.list[TieredLearning]:
+        """Merge rules: copies of one learning appear once (the higher-precedence tier's);
+        a superseded learning is dropped when its successor is present; in a project, the
+        project-tier side of a contradiction wins."""
+        if not found:
+            return []
+        rank = {t: i for i, t in enumerate(PRECEDENCE)}
+        by_id = {f.learning.id: f for f in found}
+        relations: builtins.list[LearningRelation] = []
+        for tier in {f.tier for f in found}:
+            ids = [f.learning.id for f in found if f.tier is tier]
+            relations += await (await self.store_for(tier)).relations_among(ids)
+        # copies: union the promoted/curated copy with its original
+        parent: dict[LearningId, LearningId] = {}
+
+        def root(x: LearningId) -> LearningId:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+
+        for f in found:
+            src = f.learning.source
+            original = src.original_id if isinstance(src, PromotedSource) else None
+            if original is not None and original in by_id:
+                parent[root(f.learning.id)] = root(original)
+        for r in relations:
+            if r.relation_type is RelationType.DERIVED_FROM and r.from_id in by_id \
+                    and r.to_id in by_id and isinstance(
+                        by_id[r.from_id].learning.source,
+                        PromotedSource | EnterpriseCuratedSource):
+                parent[root(r.from_id)] = root(r.to_id)
+        groups: dict[LearningId, builtins.list[TieredLearning]] = {}
+        for f in found:
+            groups.setdefault(root(f.learning.id), []).append(f)
+        chosen = []
+        for members in groups.values():  # first-appearance order
+            top = min(members, key=lambda m: (rank[m.tier], -m.score))
+            chosen.append(replace(top, score=max(m.score for m in members)))
+        kept = {c.learning.id for c in chosen}
+        dropped: set[LearningId] = set()
+        for r in relations:
+            if r.from_id not in kept or r.to_id not in kept:
+                continue
+            if r.relation_type is RelationType.SUPERSEDES:
+                dropped.add(r.to_id)
+            elif r.relation_type is RelationType.CONTRADICTS:
+                a, b = by_id[r.from_id], by_id[r.to_id]
+                if (a.tier is Tier.PROJECT) != (b.tier is Tier.PROJECT):
+                    dropped.add(b.learning.id if a.tier is Tier.PROJECT else a.learning.id)
+        out = [c for c in chosen if c.learning.id not in dropped]
+        if not keep_order:
+            out.sort(key=lambda t: t.score, reverse=True)
+        return out
+
+    # -- export / import files ---------------------------------------------------------
+
+    async def export(self, path: Path | None, tiers: Sequence[Tier] | None = None,
+                     scope: Scope | None = None) -> GrooveExport:
+        """Export the tiers (default: the read tiers) to `path` atomically (None: no file)."""
+        doc = GrooveExport()
+        seen_params: set[str] = set()
+        for tier in tiers or self.get_read_tiers():
+            part = await (await self.store_for(tier)).export(scope)
+            doc.learnings += part.learnings
+            doc.relations += part.relations
+            for p in part.params:
+                if p.name not in seen_params:
+                    seen_params.add(p.name)
+                    doc.params.append(p)
+        if path is not None:
+            await asyncio.to_thread(write_export, doc, path)
+        return doc
+
+    async def import_(self, path: Path, tier: Tier | None = None, *,
+                      progress: Callable[[int, int], None] | None = None) -> ImportStats:
+        """Validate the whole file, then add what the tier lacks, re-embedding as it goes."""
+        doc = await asyncio.to_thread(read_export, path)
+        store = await self.store_for(tier or self.default_write_tier())
+        return await store.import_(doc, progress=progress)
+
+    async def usage(self, found: TieredLearning) -> UsageStats:
+        stats = await (await self.store_for(found.tier)).get_usage(found.learning.id)
+        return stats or UsageStats()
+
+    async def relations(self, found: TieredLearning) -> builtins.list[LearningRelation]:
+        store = await self.store_for(found.tier)
+        return await store.get_relations(found.learning.id, Direction.BOTH)
