@@ -4,6 +4,7 @@ Learnings live in CozoDB databases on RocksDB (one per tier); outcomes move
 their confidence; semantic search finds the relevant ones again.
 """
 
+from groove.config import EnterpriseConfig, GrooveConfig, ProjectContext
 from groove.domain import (
     DEFAULT_DIM,
     EXPORT_VERSION,
@@ -30,6 +31,7 @@ from groove.domain import (
     UsageStats,
     UserCreatedSource,
 )
+from groove.domain.proposal import Proposal, ProposalStatus
 from groove.embedder import DEFAULT_MODEL_ID, DefaultEmbedder
 from groove.errors import (
     AmbiguousId,
@@ -51,7 +53,9 @@ from groove.errors import (
     SerializationError,
     ValidationError,
 )
+from groove.plugin import Capability, Harness, PluginContext
 from groove.store import CURRENT_SCHEMA_VERSION, CozoStore, LearningStore, ParamStore
+from groove.tiers import GrooveStorage, Tier, TieredLearning
 
 __version__ = "0.1.0"
 
@@ -62,6 +66,7 @@ __all__ = [
     "EXPORT_VERSION",
     "AdaptiveParam",
     "AmbiguousId",
+    "Capability",
     "CapabilityMissing",
     "ConfigError",
     "CozoStore",
@@ -72,11 +77,15 @@ __all__ = [
     "Embedder",
     "EmbeddingError",
     "EmbeddingModelMismatch",
+    "EnterpriseConfig",
     "EnterpriseCuratedSource",
     "ExportError",
+    "GrooveConfig",
     "GrooveError",
     "GrooveExport",
     "GrooveIOError",
+    "GrooveStorage",
+    "Harness",
     "ImportRejected",
     "ImportStats",
     "ImportedSource",
@@ -95,11 +104,17 @@ __all__ = [
     "NotFound",
     "Outcome",
     "ParamStore",
+    "PluginContext",
+    "ProjectContext",
     "PromotedSource",
+    "Proposal",
+    "ProposalStatus",
     "RelationType",
     "Scope",
     "SerializationError",
     "SystemParam",
+    "Tier",
+    "TieredLearning",
     "TranscriptSource",
     "UsageStats",
     "UserCreatedSource",
