@@ -12,8 +12,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from groove.domain import DEFAULT_DIM, Vector
 from groove.errors import EmbeddingError
 
@@ -54,6 +52,8 @@ class DefaultEmbedder:
     model_id = DEFAULT_MODEL_ID
 
     def embed(self, texts: Sequence[str]) -> Vector:
+        import numpy as np
+
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = _load_model()

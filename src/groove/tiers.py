@@ -278,10 +278,17 @@ class GrooveStorage:
         return replace(original, id=uuid7(), scope=scope, source=source, created_at=now,
                        updated_at=now, confidence=0.5)
 
-    async def _store_copy(self, tier: Tier, copy: Learning, original_id: LearningId
+    async def _store_copy(self, tier: Tier, copy: Learning, original: TieredLearning
                           ) -> TieredLearning:
+        """Store a copy with the original's vector (same text: no need to embed again)."""
+        source = await self.store_for(original.tier)
+        stored = await source.get_embedding(original.learning.id)
         store = await self.store_for(tier)
-        await store.store(copy)
+        if stored is not None:
+            await store.store(copy, stored[0], model_id=stored[1])
+        else:
+            await store.store(copy)
+        original_id = original.learning.id
         await store.store_relation(
             LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original_id))
         return TieredLearning(copy, tier, copy.confidence)
@@ -295,7 +302,7 @@ class GrooveStorage:
                                   field="id")
         copy = self._copy(found.learning, self.default_scope(Tier.USER),
                           PromotedSource(found.learning.scope, found.learning.id))
-        return await self._store_copy(Tier.USER, copy, found.learning.id)
+        return await self._store_copy(Tier.USER, copy, found)
 
     async def copy_to_personal(self, id: LearningId | str) -> TieredLearning:
         """Copy an enterprise learning into the user tier."""
@@ -305,7 +312,7 @@ class GrooveStorage:
                                   "not the enterprise tier", field="id")
         copy = self._copy(found.learning, self.default_scope(Tier.USER),
                           PromotedSource(found.learning.scope, found.learning.id))
-        return await self._store_copy(Tier.USER, copy, found.learning.id)
+        return await self._store_copy(Tier.USER, copy, found)
 
     async def propose(self, id: LearningId | str, org: str | None = None) -> Proposal:
         """Propose a user or project learning to an org; a curator settles it."""

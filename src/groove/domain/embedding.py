@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 from groove.errors import EmbeddingError
 
-Vector = npt.NDArray[np.float32]
+# numpy is imported where vectors are handled, not here: commands that never touch a
+# vector (`groove list`) should not pay for importing it.
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Vector: TypeAlias = npt.NDArray[np.float32]
+else:
+    Vector: TypeAlias = Any
 
 DEFAULT_DIM = 384
 
@@ -32,6 +37,8 @@ class Embedder(Protocol):
 
 def as_unit_vector(values: Sequence[float] | Vector, dim: int) -> Vector:
     """Validate and normalise one vector; a bad vector is an error, never silently fixed up."""
+    import numpy as np
+
     try:
         v = np.asarray(values, dtype=np.float32)
     except (TypeError, ValueError) as e:

@@ -18,9 +18,7 @@ import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from groove.domain import (
     DEFAULT_DIM,
@@ -62,7 +60,9 @@ from groove.errors import (
 from groove.store.engine import Engine
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
-from groove.store.vector_index import VectorIndex
+
+if TYPE_CHECKING:
+    from groove.store.vector_index import VectorIndex
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -129,6 +129,8 @@ COUNT_BY_SCOPE = "?[scope, count(id)] := *learning{id, scope}"
 COUNT_BY_CATEGORY = "?[category, count(id)] := *learning{id, category}"
 ALL_VECTORS = """?[id, scope, category, model, embedding] :=
     *learning_embeddings{learning_id: id, model, embedding}, *learning{id, scope, category}"""
+GET_EMBEDDING = ("?[model, embedding] := *learning_embeddings{learning_id: $id, model, "
+                 "embedding}")
 EMBEDDING_MODELS = "?[model, count(learning_id)] := *learning_embeddings{learning_id, model}"
 INJECTION_ORDER = f"""?[{L_COLS}] := *learning{{{L_COLS}}}
 :order -confidence, -updated_at
@@ -338,13 +340,16 @@ class CozoStore:
     # -- learnings ---------------------------------------------------------------
 
     @_in_thread
-    def store(self, learning: Learning, embedding: Embedding | None = None) -> LearningId:
+    def store(self, learning: Learning, embedding: Embedding | None = None,
+              model_id: str | None = None) -> LearningId:
         """Store a new learning with default usage stats and its embedding, in one transaction.
 
         With no `embedding` given and an embedder configured, the learning's
-        description and insight are embedded. An id that exists is an error.
+        description and insight are embedded. `model_id` names the model of a given
+        embedding (default: the store's). An id that exists is an error.
         """
         vector, model = self._vector_for(learning, embedding)
+        model = model_id or model
         with self._engine.write_lock():
             self._write_new([learning], [UsageStats()], [vector], model)
         return learning.id
@@ -617,8 +622,14 @@ class CozoStore:
                     self._index.upsert(str(id), vector, rows[0][1], rows[0][2])
 
     @_in_thread
-    def get_embedding(self, id: LearningId) -> Vector | None:
-        return self._ensure_index().vector(str(id))
+    def get_embedding(self, id: LearningId) -> tuple[Vector, str] | None:
+        """A learning's stored vector and the model that made it (a point read)."""
+        import numpy as np
+
+        rows = self._engine.query(GET_EMBEDDING, {"id": str(id)})
+        if not rows:
+            return None
+        return np.frombuffer(rows[0][1], dtype=np.float32).copy(), str(rows[0][0])
 
     @_in_thread
     def embedding_model(self) -> str | None:
@@ -681,6 +692,10 @@ class CozoStore:
             return self._index
 
     def _load_index(self) -> VectorIndex:
+        import numpy as np
+
+        from groove.store.vector_index import VectorIndex
+
         index = VectorIndex(self.dim)
         rows = self._engine.query(ALL_VECTORS)
         if rows:

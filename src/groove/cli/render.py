@@ -1,0 +1,95 @@
+"""Output for people (Rich tables on stdout) and for scripts (JSON on stdout).
+
+Rich is imported on first use, not at start-up, so that quick commands stay quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from groove.domain import Learning, LearningRelation, UsageStats
+from groove.tiers import TieredLearning
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def info(message: str) -> None:
+    """A human-facing note: goes to stderr, so stdout stays clean for pipes."""
+    console(stderr=True).print(message)
+
+
+def short(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def learning_json(t: TieredLearning, score_name: str | None = None) -> dict[str, Any]:
+    out = {**t.learning.to_dict(), "tier": t.tier.value}
+    if score_name:
+        out[score_name] = t.score
+    return out
+
+
+def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=False, header_style="bold")
+    for c in columns:
+        t.add_column(c, overflow="fold")
+    for row in rows:
+        t.add_row(*row)
+    console().print(t)
+
+
+def learnings_table(items: Sequence[TieredLearning], score_name: str = "confidence") -> None:
+    if not items:
+        info("no learnings")
+        return
+    table(None, ["id", "tier", "category", score_name, "description"], (
+        (str(t.learning.id)[:13], t.tier.value, t.learning.category.value,
+         f"{t.score:+.3f}" if score_name == "similarity" else f"{t.score:.3f}",
+         short(t.learning.content.description)) for t in items))
+
+
+def show_learning(t: TieredLearning, usage: UsageStats, relations: Sequence[LearningRelation]
+                  ) -> None:
+    learning: Learning = t.learning
+    lo, hi = usage.interval()
+    c = console()
+    c.print(f"[bold]{learning.id}[/bold]  ({t.tier.value} tier)")
+    c.print(f"category    {learning.category.value}")
+    c.print(f"scope       {learning.scope}")
+    c.print(f"source      {learning.source.to_dict()}")
+    c.print(f"confidence  {usage.confidence():.3f}  (90% interval {lo:.3f}-{hi:.3f}; "
+            f"Beta({usage.confidence_alpha:g}, {usage.confidence_beta:g}))")
+    c.print(f"usage       injected {usage.times_injected}, helpful {usage.times_helpful}, "
+            f"ignored {usage.times_ignored}, contradicted {usage.times_contradicted}, "
+            f"last used {usage.last_used.isoformat() if usage.last_used else 'never'}")
+    c.print(f"created     {learning.created_at.isoformat()}")
+    c.print(f"updated     {learning.updated_at.isoformat()}")
+    c.print("\n[bold]description[/bold]")
+    c.print(learning.content.description, markup=False)
+    if learning.content.insight:
+        c.print("\n[bold]insight[/bold]")
+        c.print(learning.content.insight, markup=False)
+    if learning.content.pattern is not None:
+        c.print("\n[bold]pattern[/bold]")
+        c.print(json.dumps(learning.content.pattern, indent=2), markup=False)
+    if relations:
+        c.print("\n[bold]relations[/bold]")
+        for r in relations:
+            if r.from_id == learning.id:
+                c.print(f"  -> {r.relation_type.value} {r.to_id}")
+            else:
+                c.print(f"  <- {r.from_id} {r.relation_type.value} this")
