@@ -434,22 +434,14 @@ class GrooveStorage:
 
     async def list(self, tiers: Sequence[Tier] | None = None, scope: Scope | None = None,
                    category: LearningCategory | None = None, sort: str = "confidence",
-                   limit: int | None = None) -> list[TieredLearning]:
+                   limit: int | None = None) -> builtins.list[TieredLearning]:
         """Learnings of the read tiers (or `tiers`), filtered, sorted by confidence or recency."""
-        if sort not in ("confidence", "recent"):
-            raise ValidationError(f"unknown sort {sort!r}; expected confidence or recent",
-                                  field="sort")
+        fetch = None if limit is None else limit * 2 + 5  # room for what merging drops
         found: builtins.list[TieredLearning] = []
         for tier in tiers or self.get_read_tiers():
             store = await self.store_for(tier)
-            if scope is not None:
-                rows = await store.find_by_scope(scope)
-            elif category is not None:
-                rows = await store.find_by_category(category)
-            else:
-                rows = await store.all_learnings()
-            found += [TieredLearning(x, tier, x.confidence) for x in rows
-                      if category is None or x.category == category]
+            rows = await store.list_learnings(scope, category, sort, fetch)
+            found += [TieredLearning(x, tier, x.confidence) for x in rows]
         if sort == "recent":
             found.sort(key=lambda t: t.learning.updated_at, reverse=True)
         else:

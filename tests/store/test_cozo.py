@@ -379,3 +379,20 @@ async def test_resolve_prefix(store: CozoStore) -> None:
     await store.store(a)
     assert await store.resolve_prefix(str(a.id)[:13]) == [a.id]
     assert await store.resolve_prefix("zzzz") == []
+
+
+async def test_list_learnings_orders_and_limits(store: CozoStore) -> None:
+    """list_learnings filters, orders by confidence or recency, and limits inside Cozo."""
+    p = Scope.project("/p")
+    xs = [make_learning(f"l{i}", scope=p if i % 2 else Scope.GLOBAL) for i in range(6)]
+    for x in xs:
+        await store.store(x)
+    await store.record_outcome(xs[1].id, Outcome.HELPFUL)
+    await store.record_outcome(xs[3].id, Outcome.CONTRADICTED)
+    top = await store.list_learnings(scope=p, sort="confidence", limit=2)
+    assert [x.id for x in top] == [xs[1].id, xs[5].id]
+    recent = await store.list_learnings(sort="recent", limit=1)
+    assert recent[0].id == xs[3].id  # its outcome updated it last
+    assert len(await store.list_learnings(category=LearningCategory.PREFERENCE)) == 6
+    with pytest.raises(ValidationError, match="unknown sort"):
+        await store.list_learnings(sort="size")

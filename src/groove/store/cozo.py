@@ -140,6 +140,7 @@ INJECTION_ORDER_SCOPED = f"""?[{L_COLS}] := scope in $scopes, *learning:by_scope
 :order -confidence, -updated_at
 :limit $limit"""
 IDS_WITH_PREFIX = "?[id] := *learning{id}, starts_with(id, $prefix) :limit 50"
+LIST_ORDER = {"confidence": ":order -confidence, -updated_at", "recent": ":order -updated_at"}
 SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
 PR_COLS = ("id, org, learning_json, original_id, proposed_by, from_tier, proposed_at, status, "
            "curator, decided_at, reason, accepted_id")
@@ -460,6 +461,29 @@ class CozoStore:
     def find_by_category(self, category: LearningCategory) -> list[Learning]:
         c = LearningCategory.parse(str(category)).value
         return [_row_learning(r) for r in self._engine.query(BY_CATEGORY, {"category": c})]
+
+    @_in_thread
+    def list_learnings(self, scope: Scope | None = None,
+                       category: LearningCategory | None = None, sort: str = "confidence",
+                       limit: int | None = None) -> list[Learning]:
+        """Learnings filtered by scope and/or category, ordered by confidence (then recency)
+        or by recency, at most `limit`. Ordering and limit run inside Cozo."""
+        if sort not in LIST_ORDER:
+            raise ValidationError(f"unknown sort {sort!r}; expected confidence or recent",
+                                  field="sort")
+        params: dict[str, Any] = {}
+        body = f"*learning{{{L_COLS}}}"
+        if scope is not None:
+            body = f"*learning:by_scope{{scope: $scope, id}}, scope = $scope, {body}"
+            params["scope"] = scope.to_db_string()
+        if category is not None:
+            body += ", category = $category"
+            params["category"] = LearningCategory.parse(str(category)).value
+        script = f"?[{L_COLS}] := {body} {LIST_ORDER[sort]}"
+        if limit is not None:
+            script += " :limit $limit"
+            params["limit"] = int(limit)
+        return [_row_learning(r) for r in self._engine.query(script, params)]
 
     @_in_thread
     def all_learnings(self) -> list[Learning]:
