@@ -424,7 +424,7 @@ async def proposals(state: State, org: str | None, status: str | None, as_json: 
         render.info("no proposals")
         return
     render.table(None, ["id", "status", "by", "description"], (
-        (str(p.id)[:13], p.status.value, p.proposed_by,
+        (str(p.id)[:18], p.status.value, p.proposed_by,
          render.short(p.learning.content.description)) for p in items))
 
 

@@ -42,6 +42,11 @@ def learning_json(t: TieredLearning, score_name: str | None = None) -> dict[str,
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A Rich table on a terminal; plain aligned columns when piped (greppable, and it
+    spares quick commands the ~150 ms that importing and laying out Rich costs here)."""
+    if not sys.stdout.isatty():
+        _plain_table(title, columns, [list(r) for r in rows])
+        return
     from rich.table import Table
 
     t = Table(title=title, show_lines=False, header_style="bold")
@@ -52,12 +57,20 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
     console().print(t)
 
 
+def _plain_table(title: str | None, columns: Sequence[str], rows: list[list[str]]) -> None:
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    lines = [title] if title else []
+    for row in [list(columns), *rows]:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
 def learnings_table(items: Sequence[TieredLearning], score_name: str = "confidence") -> None:
     if not items:
         info("no learnings")
         return
     table(None, ["id", "tier", "category", score_name, "description"], (
-        (str(t.learning.id)[:13], t.tier.value, t.learning.category.value,
+        (str(t.learning.id)[:18], t.tier.value, t.learning.category.value,
          f"{t.score:+.3f}" if score_name == "similarity" else f"{t.score:.3f}",
          short(t.learning.content.description)) for t in items))
 

@@ -127,8 +127,13 @@ EXISTING_IDS = "?[id] := id in $ids, *learning{id}"
 COUNT = "?[count(id)] := *learning{id}"
 COUNT_BY_SCOPE = "?[scope, count(id)] := *learning{id, scope}"
 COUNT_BY_CATEGORY = "?[category, count(id)] := *learning{id, category}"
-ALL_VECTORS = """?[id, scope, category, model, embedding] :=
-    *learning_embeddings{learning_id: id, model, embedding}, *learning{id, scope, category}"""
+# Paged by key so that loading 100,000 vectors never holds them all as Python rows;
+# results come sorted by id and `:limit` without `:order` stops the scan early.
+VECTOR_PAGE = """?[id, embedding] := *learning_embeddings{learning_id: id, embedding}, id > $after
+:limit $page"""
+# The small indices give every learning's scope and category without reading its text.
+ALL_SCOPES = "?[id, scope] := *learning:by_scope{scope, id}"
+ALL_CATEGORIES = "?[id, category] := *learning:by_category{category, id}"
 GET_EMBEDDING = ("?[model, embedding] := *learning_embeddings{learning_id: $id, model, "
                  "embedding}")
 EMBEDDING_MODELS = "?[model, count(learning_id)] := *learning_embeddings{learning_id, model}"
@@ -467,23 +472,31 @@ class CozoStore:
                        category: LearningCategory | None = None, sort: str = "confidence",
                        limit: int | None = None) -> list[Learning]:
         """Learnings filtered by scope and/or category, ordered by confidence (then recency)
-        or by recency, at most `limit`. Ordering and limit run inside Cozo."""
+        or by recency, at most `limit`. Ranks come from the small confidence index, then
+        only the rows kept are read in full."""
         if sort not in LIST_ORDER:
             raise ValidationError(f"unknown sort {sort!r}; expected confidence or recent",
                                   field="sort")
         params: dict[str, Any] = {}
-        body = f"*learning{{{L_COLS}}}"
-        if scope is not None:
-            body = f"*learning:by_scope{{scope: $scope, id}}, scope = $scope, {body}"
-            params["scope"] = scope.to_db_string()
-        if category is not None:
-            body += ", category = $category"
-            params["category"] = LearningCategory.parse(str(category)).value
-        script = f"?[{L_COLS}] := {body} {LIST_ORDER[sort]}"
+        if scope is None and category is None:
+            body = "*learning:by_confidence{id, confidence, updated_at}"
+        else:
+            body = "*learning{id, category, confidence, updated_at}"
+            if scope is not None:
+                body = f"*learning:by_scope{{scope: $scope, id}}, scope = $scope, {body}"
+                params["scope"] = scope.to_db_string()
+            if category is not None:
+                body += ", category = $category"
+                params["category"] = LearningCategory.parse(str(category)).value
+            if scope is None:
+                body = ("*learning:by_category{category: $category, id}, "
+                        f"category = $category, {body}")
+        script = f"?[id, confidence, updated_at] := {body} {LIST_ORDER[sort]}"
         if limit is not None:
             script += " :limit $limit"
             params["limit"] = int(limit)
-        return [_row_learning(r) for r in self._engine.query(script, params)]
+        ranked = [r[0] for r in self._engine.query(script, params)]
+        return self._get_many(ranked)
 
     @_in_thread
     def all_learnings(self) -> list[Learning]:
@@ -721,17 +734,23 @@ class CozoStore:
         from groove.store.vector_index import VectorIndex
 
         index = VectorIndex(self.dim)
-        rows = self._engine.query(ALL_VECTORS)
-        if rows:
-            blob = b"".join(r[4] for r in rows)
-            vectors = np.frombuffer(blob, dtype=np.float32)
+        scope_of = dict(self._engine.query(ALL_SCOPES))
+        index.reserve(len(scope_of))  # at most one vector per learning
+        category_of = dict(self._engine.query(ALL_CATEGORIES))
+        after = ""
+        while True:
+            rows = self._engine.query(VECTOR_PAGE, {"after": after, "page": 5000})
+            if not rows:
+                return index
+            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
             if vectors.size != len(rows) * self.dim:
                 raise EmbeddingError(
                     f"stored vectors in {self.path} do not have {self.dim} dimensions; "
                     "open the store with the embedder that made them")
-            index.bulk_load([r[0] for r in rows], vectors.reshape(len(rows), self.dim),
-                            [r[1] for r in rows], [r[2] for r in rows])
-        return index
+            ids = [r[0] for r in rows]
+            index.bulk_load(ids, vectors.reshape(len(rows), self.dim),
+                            [scope_of[i] for i in ids], [category_of[i] for i in ids])
+            after = max(ids)
 
     def _check_vector(self, embedding: Embedding) -> Vector:
         return as_unit_vector(embedding, self.dim)

@@ -65,6 +65,10 @@ class VectorIndex:
         self._scope[row] = self._scopes.code(scope)
         self._category[row] = self._categories.code(category)
 
+    def reserve(self, n: int) -> None:
+        """Size the matrix for `n` vectors at once (plus room to grow), not by doubling."""
+        self._grow(n + max(_MIN_CAPACITY, n // 8), exact=True)
+
     def bulk_load(self, ids: list[str], vectors: npt.NDArray[np.float32],
                   scopes: list[str], categories: list[str]) -> None:
         start = len(self._ids)
@@ -133,10 +137,12 @@ class VectorIndex:
         # float32 rounding can push a unit dot product a hair past +-1
         return [(self._ids[r], max(-1.0, min(1.0, float(scores[r])))) for r in rows]
 
-    def _grow(self, needed: int) -> None:
+    def _grow(self, needed: int, exact: bool = False) -> None:
         capacity = self._mat.shape[0]
         if needed <= capacity:
             return
+        if exact:
+            capacity = needed
         while capacity < needed:
             capacity *= 2
         mat = np.zeros((capacity, self.dim), dtype=np.float32)
