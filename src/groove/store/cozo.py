@@ -16,6 +16,7 @@ import functools
 import json
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -251,11 +252,14 @@ def _scope_strings(scope: ScopeFilter) -> list[str] | None:
 
 
 def _in_thread(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Expose a blocking method as a coroutine that runs it in a worker thread."""
+    """Expose a blocking method as a coroutine that runs it on the store's worker thread."""
 
     @functools.wraps(fn)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        store = args[0]
+        assert isinstance(store, CozoStore)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(store._worker, functools.partial(fn, *args, **kwargs))
 
     return wrapper
 
@@ -268,6 +272,10 @@ class CozoStore:
     """
 
     def __init__(self, engine: Engine, embedder: Embedder | None, dim: int, version: int):
+        # One worker thread per store: calls reuse a warm thread (a pool rotating through
+        # cold threads measured ~0.6 ms slower per search here), and the database sees one
+        # caller at a time. A long call (an import) delays the store's other calls.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groove-store")
         self._engine = engine
         self.embedder = embedder
         self.dim = embedder.dim if embedder is not None else dim
@@ -312,10 +320,12 @@ class CozoStore:
         return cls(engine, embedder, dim, version)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._engine.close)
+        await asyncio.get_running_loop().run_in_executor(self._worker, self._engine.close)
+        self._worker.shutdown(wait=False)
 
     def close_sync(self) -> None:
         self._engine.close()
+        self._worker.shutdown(wait=False)
 
     async def __aenter__(self) -> CozoStore:
         return self
@@ -621,7 +631,8 @@ class CozoStore:
                 other = str(r.to_id if r.from_id == id else r.from_id)
                 if other not in others:
                     others.append(other)
-        return await asyncio.to_thread(self._get_many, others)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._worker, self._get_many, others)
 
     # -- params ------------------------------------------------------------------
 
