@@ -230,3 +230,21 @@ async def test_rejected_import_changes_nothing(storage: GrooveStorage, tmp_path:
     for d in (*before.values(), *after.values()):
         d.pop("exported_at")
     assert after == before
+
+
+async def test_search_without_working_embedder_is_capability_error(
+    config: GrooveConfig, tmp_path: Path
+) -> None:
+    """A text search with an embedder that cannot load fails as missing SemanticSearch."""
+    from groove import CapabilityMissing, EmbeddingError
+
+    class Broken(HashEmbedder):
+        def embed(self, texts):  # type: ignore[no-untyped-def]
+            raise EmbeddingError("model files are missing")
+
+    async with await GrooveStorage.open(config, embedder=Broken()) as s:
+        with pytest.raises(CapabilityMissing, match=r"SemanticSearch.*model files are missing"):
+            await s.search("anything")
+    async with await GrooveStorage.open(config) as s:
+        with pytest.raises(CapabilityMissing, match="no embedder"):
+            await s.search("anything")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,13 @@ from groove.domain import (
     utcnow,
     uuid7,
 )
+from groove.domain.choice import Choice
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.relations import CROSS_TIER
 from groove.errors import (
     AmbiguousId,
     CapabilityMissing,
+    EmbeddingError,
     NoEnterpriseContext,
     NoProjectContext,
     NotFound,
@@ -56,18 +58,14 @@ from groove.store import CozoStore
 from groove.transfer import read_export, write_export
 
 
-class Tier(StrEnum):
+class Tier(Choice):
     PROJECT = "project"
     USER = "user"
     ENTERPRISE = "enterprise"
 
     @classmethod
-    def parse(cls, value: str) -> Tier:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValidationError(f"unknown tier {value!r}; expected project, user or "
-                                  "enterprise", field="tier", value=value) from None
+    def label(cls) -> str:
+        return "tier"
 
 
 PRECEDENCE = (Tier.PROJECT, Tier.USER, Tier.ENTERPRISE)
@@ -174,14 +172,24 @@ class GrooveStorage:
                 self._stores[tier] = await self._open_store(self.config, path, self.embedder)
         return self._stores[tier]
 
-    async def _org_store(self, org: str) -> CozoStore:
-        """The enterprise tier of `org`, which may differ from the current context's."""
+    @contextlib.asynccontextmanager
+    async def _org_store(self, org: str | None) -> AsyncIterator[CozoStore]:
+        """The enterprise tier of `org` (default: this project's), which may differ from the
+        current context's; a store opened only for this call is closed after it."""
+        org = org or self.context.org_id
+        if org is None:
+            raise NoEnterpriseContext(None)
         if org == self.context.org_id:
-            return await self.store_for(Tier.ENTERPRISE)
+            yield await self.store_for(Tier.ENTERPRISE)
+            return
         if org not in self.config.enterprises:
             raise NoEnterpriseContext(org)
-        return await self._open_store(self.config, self.config.enterprises[org].db_path,
-                                      self.embedder)
+        store = await self._open_store(self.config, self.config.enterprises[org].db_path,
+                                       self.embedder)
+        try:
+            yield store
+        finally:
+            await store.close()
 
     async def close(self) -> None:
         stores, self._stores = list(self._stores.values()), {}
@@ -319,55 +327,41 @@ class GrooveStorage:
         found = await self.locate(id)
         if found.tier is Tier.ENTERPRISE:
             raise ValidationError("this learning is already in the enterprise tier", field="id")
-        org = org or self.context.org_id
-        if org is None:
-            raise NoEnterpriseContext(None)
-        store = await self._org_store(org)
-        proposal = Proposal(found.learning, org, self.config.user_id, found.tier.value)
-        try:
+        async with self._org_store(org) as store:
+            proposal = Proposal(found.learning, org or str(self.context.org_id),
+                                self.config.user_id, found.tier.value)
             await store.store_proposal(proposal)
-        finally:
-            if store is not self._stores.get(Tier.ENTERPRISE):
-                await store.close()
         return proposal
 
     async def proposals(self, org: str | None = None,
                         status: ProposalStatus | None = None) -> list[Proposal]:
-        store = await self._org_store(org or self._require_org())
-        try:
+        async with self._org_store(org) as store:
             return await store.list_proposals(status)
-        finally:
-            if store is not self._stores.get(Tier.ENTERPRISE):
-                await store.close()
 
-    def _require_org(self) -> str:
-        if self.context.org_id is None:
-            raise NoEnterpriseContext(None)
-        return self.context.org_id
-
-    async def _find_proposal(self, store: CozoStore, id: LearningId | str) -> Proposal:
+    async def _pending_proposal(self, store: CozoStore, id: LearningId | str) -> Proposal:
+        """The proposal with this id (or unique prefix), which must still be pending."""
         if isinstance(id, LearningId):
-            p = await store.get_proposal(id)
-            if p is None:
-                raise NotFound(id, "proposal")
-            return p
-        matches = [p for p in await store.list_proposals() if str(p.id).startswith(id.lower())]
+            found = await store.get_proposal(id)
+            matches = [] if found is None else [found]
+        else:
+            matches = [p for p in await store.list_proposals()
+                       if str(p.id).startswith(id.lower())]
         if not matches:
             raise NotFound(id, "proposal")
         if len(matches) > 1:
-            raise AmbiguousId(id, [str(p.id) for p in matches])
-        return matches[0]
+            raise AmbiguousId(str(id), [str(p.id) for p in matches])
+        proposal = matches[0]
+        if proposal.status is not ProposalStatus.PENDING:
+            raise ValidationError(f"proposal {proposal.id} is already {proposal.status}",
+                                  field="proposal")
+        return proposal
 
     async def accept(self, id: LearningId | str, curator: str | None = None,
                      org: str | None = None) -> tuple[Proposal, Learning]:
         """Accept a pending proposal: the org gets a curated copy with provenance."""
-        store = await self._org_store(org or self._require_org())
-        try:
-            proposal = await self._find_proposal(store, id)
-            if proposal.status is not ProposalStatus.PENDING:
-                raise ValidationError(f"proposal {proposal.id} is already {proposal.status}",
-                                      field="proposal")
-            curator = curator or self.config.user_id
+        curator = curator or self.config.user_id
+        async with self._org_store(org) as store:
+            proposal = await self._pending_proposal(store, id)
             original = proposal.learning
             copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
             decided = replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
@@ -375,38 +369,33 @@ class GrooveStorage:
             await store.accept_proposal(
                 decided, copy, LearningRelation.new(copy.id, RelationType.DERIVED_FROM,
                                                     original.id))
-            return decided, copy
-        finally:
-            if store is not self._stores.get(Tier.ENTERPRISE):
-                await store.close()
+        return decided, copy
 
     async def reject(self, id: LearningId | str, reason: str, curator: str | None = None,
                      org: str | None = None) -> Proposal:
+        """Reject a pending proposal; the reason and the curator are kept with it."""
         if not reason.strip():
             raise ValidationError("give a reason for the rejection", field="reason")
-        store = await self._org_store(org or self._require_org())
-        try:
-            proposal = await self._find_proposal(store, id)
-            if proposal.status is not ProposalStatus.PENDING:
-                raise ValidationError(f"proposal {proposal.id} is already {proposal.status}",
-                                      field="proposal")
+        async with self._org_store(org) as store:
+            proposal = await self._pending_proposal(store, id)
             decided = replace(proposal, status=ProposalStatus.REJECTED,
                               curator=curator or self.config.user_id, decided_at=utcnow(),
                               reason=reason)
             await store.store_proposal(decided)
-            return decided
-        finally:
-            if store is not self._stores.get(Tier.ENTERPRISE):
-                await store.close()
+        return decided
 
     # -- reads across tiers ----------------------------------------------------------
 
     def _query_vector(self, query: str | Sequence[float]) -> Any:
+        """Embed a text query; an embedder that cannot run means no SemanticSearch."""
         if not isinstance(query, str):
             return query
         if self.embedder is None:
             raise CapabilityMissing("SemanticSearch", "no embedder is configured")
-        return self.embedder.embed([query])[0]
+        try:
+            return self.embedder.embed([query])[0]
+        except EmbeddingError as e:
+            raise CapabilityMissing("SemanticSearch", str(e)) from e
 
     async def search(self, query: str | Sequence[float], limit: int = 10,
                      tiers: Sequence[Tier] | None = None,

@@ -94,3 +94,22 @@ def test_locked_database_exits_3(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "groove", "list", "--json"],
                        capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
     assert r.returncode == 0 and json.loads(r.stdout) == []
+
+
+def test_list_never_loads_the_model(tmp_path: Path) -> None:
+    """`groove list` (and show/outcome) never import torch or sentence-transformers."""
+    probe = (
+        "import sys\n"
+        "from groove.cli import main\n"
+        "for args in (['list'], ['stats']):\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code in (0, None), e.code\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') "
+        "if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       env={**os.environ, **_env(tmp_path)}, cwd=tmp_path, timeout=120)
+    assert "HEAVY []" in r.stdout, (r.stdout, r.stderr)

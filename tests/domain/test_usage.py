@@ -59,5 +59,5 @@ def test_interval_brackets_mean() -> None:
 
 def test_unknown_outcome() -> None:
     """An unknown outcome string names the valid ones."""
-    with pytest.raises(ValidationError, match="helpful, ignored or contradicted"):
+    with pytest.raises(ValidationError, match="expected one of helpful, ignored, contradicted"):
         Outcome.parse("great")

@@ -7,10 +7,10 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from groove.domain import _fields as f
+from groove.domain.choice import Choice
 from groove.domain.clock import utcnow, uuid7
 from groove.domain.scope import Scope
 from groove.errors import ImportRejected, InvalidScope, ValidationError
@@ -21,7 +21,7 @@ MAX_TEXT_CHARS = 65_536
 """Longest description or insight accepted: a learning is a note, not a document."""
 
 
-class LearningCategory(StrEnum):
+class LearningCategory(Choice):
     CODE_PATTERN = "code_pattern"
     PREFERENCE = "preference"
     SOLUTION = "solution"
@@ -29,18 +29,12 @@ class LearningCategory(StrEnum):
     TOOL_USAGE = "tool_usage"
     HARNESS_KNOWLEDGE = "harness_knowledge"
 
+    @classmethod
+    def label(cls) -> str:
+        return "category"
+
     def as_str(self) -> str:
         return self.value
-
-    @classmethod
-    def parse(cls, value: str, *, field: str = "category") -> LearningCategory:
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(c.value for c in cls)
-            raise ValidationError(
-                f"unknown category {value!r}; expected one of {known}", field=field, value=value
-            ) from None
 
 
 def check_text(value: str, name: str) -> None:

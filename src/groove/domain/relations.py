@@ -9,29 +9,25 @@ from enum import StrEnum
 from typing import Any
 
 from groove.domain import _fields as f
+from groove.domain.choice import Choice
 from groove.domain.clock import utcnow
 from groove.domain.learning import LearningId
 from groove.errors import ImportRejected, ValidationError
 
 
-class RelationType(StrEnum):
+class RelationType(Choice):
     SUPERSEDES = "supersedes"  # from replaces to
     CONTRADICTS = "contradicts"  # from conflicts with to
     DERIVED_FROM = "derived_from"  # from was derived (or promoted) from to
     RELATED_TO = "related_to"  # same topic
     SPECIALIZES = "specializes"  # from is a specific case of to
 
+    @classmethod
+    def label(cls) -> str:
+        return "relation type"
+
     def as_str(self) -> str:
         return self.value
-
-    @classmethod
-    def parse(cls, value: str, *, field: str = "relation_type") -> RelationType:
-        try:
-            return cls(value)
-        except ValueError:
-            known = ", ".join(r.value for r in cls)
-            raise ValidationError(f"unknown relation type {value!r}; expected one of {known}",
-                                  field=field, value=value) from None
 
 
 CROSS_TIER = frozenset({RelationType.DERIVED_FROM, RelationType.SUPERSEDES,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from groove.domain import _fields as f
+from groove.domain.choice import Choice
 from groove.domain.clock import utcnow
 from groove.errors import ImportRejected, ValidationError
 
@@ -16,7 +16,7 @@ PRIOR_ALPHA = 1.0
 PRIOR_BETA = 1.0
 
 
-class Outcome(StrEnum):
+class Outcome(Choice):
     """What happened after a learning was injected."""
 
     HELPFUL = "helpful"
@@ -24,14 +24,8 @@ class Outcome(StrEnum):
     CONTRADICTED = "contradicted"
 
     @classmethod
-    def parse(cls, value: str) -> Outcome:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValidationError(
-                f"unknown outcome {value!r}; expected helpful, ignored or contradicted",
-                field="outcome", value=value,
-            ) from None
+    def label(cls) -> str:
+        return "outcome"
 
 
 # How much each outcome moves the posterior: (alpha step, beta step).
