@@ -831,7 +831,7 @@ class CozoStore:
         )
 
     @_in_thread
-    def import_(self, export: GrooveExport, *, batch_size: int = 500,
+    def import_(self, export: GrooveExport, *, batch_size: int = 100,
                 progress: Callable[[int, int], None] | None = None) -> ImportStats:
         """Add what the document holds that this store lacks; original ids are kept.
 
