@@ -396,3 +396,22 @@ async def test_list_learnings_orders_and_limits(store: CozoStore) -> None:
     assert len(await store.list_learnings(category=LearningCategory.PREFERENCE)) == 6
     with pytest.raises(ValidationError, match="unknown sort"):
         await store.list_learnings(sort="size")
+
+
+async def test_integrity_check_finds_damage(store: CozoStore, embedder: HashEmbedder) -> None:
+    """check_integrity reports missing usage stats, orphan rows and index gaps."""
+    a, b = make_learning("a"), make_learning("b")
+    await store.store(a)
+    await store.store(b)
+    await store.semantic_search(embedder.embed(["a"])[0], 1)  # load the live index
+    assert await store.check_integrity() == []
+    engine = store._engine
+    engine.mutate("?[learning_id] <- [[$id]] :rm usage_stats {learning_id}", {"id": str(a.id)})
+    engine.mutate("?[id] <- [[$id]] :rm learning {id}", {"id": str(b.id)})
+    assert store._index is not None
+    store._index.remove(str(a.id))
+    problems = "\n".join(await store.check_integrity())
+    assert f"learning {a.id} has no usage stats" in problems
+    assert f"usage stats for missing learning {b.id}" in problems
+    assert f"embedding for missing learning {b.id}" in problems
+    assert f"vector index does not hold the stored vector of {a.id}" in problems
