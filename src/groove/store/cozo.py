@@ -759,9 +759,13 @@ class CozoStore:
                     f"stored vectors in {self.path} do not have {self.dim} dimensions; "
                     "open the store with the embedder that made them")
             ids = [r[0] for r in rows]
-            index.bulk_load(ids, vectors.reshape(len(rows), self.dim),
-                            [scope_of[i] for i in ids], [category_of[i] for i in ids])
             after = max(ids)
+            # an embedding whose learning is gone is damage for check_integrity to report;
+            # search must not return it
+            keep = [k for k, i in enumerate(ids) if i in scope_of and i in category_of]
+            ids = [ids[k] for k in keep]
+            index.bulk_load(ids, vectors.reshape(len(rows), self.dim)[keep],
+                            [scope_of[i] for i in ids], [category_of[i] for i in ids])
 
     def _check_vector(self, embedding: Embedding) -> Vector:
         return as_unit_vector(embedding, self.dim)
