@@ -75,9 +75,11 @@ U_COLS = ("learning_id, times_injected, times_helpful, times_ignored, times_cont
 P_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
 R_COLS = "from_id, relation_type, to_id, weight, created_at"
 
+# Written columns: the read columns plus the negated rank keys (see schema v5).
+W_COLS = f"{L_COLS}, rank_confidence, rank_updated"
 PUT_LEARNINGS = f"""
-{{?[{L_COLS}] <- $learnings
- :put learning {{id => {L_COLS.split(", ", 1)[1]}}}}}"""
+{{?[{W_COLS}] <- $learnings
+ :put learning {{id => {W_COLS.split(", ", 1)[1]}}}}}"""
 INSERT_LEARNINGS = PUT_LEARNINGS.replace(":put learning", ":insert learning")
 PUT_USAGE = f"""
 {{?[{U_COLS}] <- $usage
@@ -92,8 +94,9 @@ PUT_PARAMS = f"""
 {{?[{P_COLS}] <- $params
  :put adaptive_params {{param_name => {P_COLS.split(", ", 1)[1]}}}}}"""
 SET_CONFIDENCE = """
-{?[id, confidence, updated_at] <- [[$id, $confidence, $updated_at]]
- :update learning {id => confidence, updated_at}}"""
+{?[id, confidence, updated_at, rank_confidence, rank_updated] <-
+    [[$id, $confidence, $updated_at, -$confidence, -$updated_at]]
+ :update learning {id => confidence, updated_at, rank_confidence, rank_updated}}"""
 DELETE_LEARNING = """
 {?[id] <- [[$id]] :rm learning {id}}
 {?[learning_id] <- [[$id]] :rm usage_stats {learning_id}}
@@ -138,15 +141,22 @@ ALL_CATEGORIES = "?[id, category] := *learning:by_category{category, id}"
 GET_EMBEDDING = ("?[model, embedding] := *learning_embeddings{learning_id: $id, model, "
                  "embedding}")
 EMBEDDING_MODELS = "?[model, count(learning_id)] := *learning_embeddings{learning_id, model}"
-INJECTION_ORDER = f"""?[{L_COLS}] := *learning{{{L_COLS}}}
-:order -confidence, -updated_at
+INJECTION_ORDER = """?[rank_confidence, rank_updated, id] :=
+    *learning:by_rank{rank_confidence, rank_updated, id}
 :limit $limit"""
 INJECTION_ORDER_SCOPED = f"""?[{L_COLS}] := scope in $scopes, *learning:by_scope{{scope, id}},
     *learning{{{L_COLS}}}
 :order -confidence, -updated_at
 :limit $limit"""
 IDS_WITH_PREFIX = "?[id] := *learning{id}, starts_with(id, $prefix) :limit 50"
-LIST_ORDER = {"confidence": ":order -confidence, -updated_at", "recent": ":order -updated_at"}
+LIST_ORDER = {"confidence": ":order rank_confidence, rank_updated",
+              "recent": ":order rank_updated"}
+# Unfiltered lists read an index whose key order is the wanted order: no sort at all.
+LIST_ALL = {
+    "confidence": "?[rank_confidence, rank_updated, id] := "
+                  "*learning:by_rank{rank_confidence, rank_updated, id}",
+    "recent": "?[rank_updated, id] := *learning:by_recent{rank_updated, id}",
+}
 SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
 PR_COLS = ("id, org, learning_json, original_id, proposed_by, from_tier, proposed_at, status, "
            "curator, decided_at, reason, accepted_id")
@@ -175,6 +185,8 @@ def _learning_row(learning: Learning) -> list[Any]:
         to_micros(learning.updated_at),
         learning.source.source_type,
         json.dumps(learning.source.to_dict(), ensure_ascii=False),
+        -float(learning.confidence),
+        -to_micros(learning.updated_at),
     ]
 
 
@@ -489,9 +501,9 @@ class CozoStore:
                                   field="sort")
         params: dict[str, Any] = {}
         if scope is None and category is None:
-            body = "*learning:by_confidence{id, confidence, updated_at}"
+            script = LIST_ALL[sort]
         else:
-            body = "*learning{id, category, confidence, updated_at}"
+            body = "*learning{id, category, rank_confidence, rank_updated}"
             if scope is not None:
                 body = f"*learning:by_scope{{scope: $scope, id}}, scope = $scope, {body}"
                 params["scope"] = scope.to_db_string()
@@ -501,12 +513,14 @@ class CozoStore:
             if scope is None:
                 body = ("*learning:by_category{category: $category, id}, "
                         f"category = $category, {body}")
-        script = f"?[id, confidence, updated_at] := {body} {LIST_ORDER[sort]}"
+            script = (f"?[id, rank_confidence, rank_updated] := {body} "
+                      f"{LIST_ORDER[sort]}")
         if limit is not None:
             script += " :limit $limit"
             params["limit"] = int(limit)
-        ranked = [r[0] for r in self._engine.query(script, params)]
-        return self._get_many(ranked)
+        rows = self._engine.query(script, params)
+        id_at = 0 if scope is not None or category is not None else -1
+        return self._get_many([r[id_at] for r in rows])
 
     @_in_thread
     def all_learnings(self) -> list[Learning]:
@@ -714,10 +728,12 @@ class CozoStore:
         if embedding is not None:
             return self._search(embedding, limit, scopes=scopes)
         if scopes is None:
-            rows = self._engine.query(INJECTION_ORDER, {"limit": limit})
+            ranked = self._engine.query(INJECTION_ORDER, {"limit": limit})
+            found = self._get_many([r[2] for r in ranked])
         else:
             rows = self._engine.query(INJECTION_ORDER_SCOPED, {"limit": limit, "scopes": scopes})
-        return [(x, x.confidence) for x in map(_row_learning, rows)]
+            found = [_row_learning(r) for r in rows]
+        return [(x, x.confidence) for x in found]
 
     def _search(self, embedding: Embedding, limit: int, **filters: Any
                 ) -> list[tuple[Learning, float]]:
