@@ -288,17 +288,16 @@ class GrooveStorage:
 
     async def _store_copy(self, tier: Tier, copy: Learning, original: TieredLearning
                           ) -> TieredLearning:
-        """Store a copy with the original's vector (same text: no need to embed again)."""
+        """Store a copy and its provenance edge in one transaction, with the original's
+        vector (same text: no need to embed again)."""
         source = await self.store_for(original.tier)
         stored = await source.get_embedding(original.learning.id)
+        edge = LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original.learning.id)
         store = await self.store_for(tier)
         if stored is not None:
-            await store.store(copy, stored[0], model_id=stored[1])
+            await store.store(copy, stored[0], model_id=stored[1], relations=[edge])
         else:
-            await store.store(copy)
-        original_id = original.learning.id
-        await store.store_relation(
-            LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original_id))
+            await store.store(copy, relations=[edge])
         return TieredLearning(copy, tier, copy.confidence)
 
     async def promote(self, id: LearningId | str) -> TieredLearning:

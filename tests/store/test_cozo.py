@@ -415,3 +415,17 @@ async def test_integrity_check_finds_damage(store: CozoStore, embedder: HashEmbe
     assert f"usage stats for missing learning {b.id}" in problems
     assert f"embedding for missing learning {b.id}" in problems
     assert f"vector index does not hold the stored vector of {a.id}" in problems
+
+
+async def test_store_with_relations_is_one_write(store: CozoStore) -> None:
+    """store(relations=...) writes the learning and its edges together, or neither."""
+    a = make_learning("a")
+    await store.store(a)
+    b = make_learning("b")
+    await store.store(b, relations=[LearningRelation.new(b.id, RelationType.RELATED_TO, a.id)])
+    assert [r.to_id for r in await store.get_relations(b.id)] == [a.id]
+    c = make_learning("c")
+    with pytest.raises(NotFound):
+        await store.store(c, relations=[
+            LearningRelation.new(c.id, RelationType.RELATED_TO, make_learning().id)])
+    assert await store.get(c.id) is None

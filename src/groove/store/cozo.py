@@ -369,8 +369,10 @@ class CozoStore:
 
     @_in_thread
     def store(self, learning: Learning, embedding: Embedding | None = None,
-              model_id: str | None = None) -> LearningId:
-        """Store a new learning with default usage stats and its embedding, in one transaction.
+              model_id: str | None = None,
+              relations: Sequence[LearningRelation] = ()) -> LearningId:
+        """Store a new learning with default usage stats, its embedding and `relations`
+        (e.g. the provenance edge of a copy), in one transaction.
 
         With no `embedding` given and an embedder configured, the learning's
         description and insight are embedded. `model_id` names the model of a given
@@ -379,7 +381,11 @@ class CozoStore:
         vector, model = self._vector_for(learning, embedding)
         model = model_id or model
         with self._engine.write_lock():
-            self._write_new([learning], [UsageStats()], [vector], model)
+            extra = None
+            if relations:
+                self._check_relation_ends(relations, also=[str(learning.id)])
+                extra = (PUT_RELATIONS, {"relations": [_relation_row(r) for r in relations]})
+            self._write_new([learning], [UsageStats()], [vector], model, extra=extra)
         return learning.id
 
     @_in_thread
