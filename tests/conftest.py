@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,21 @@ async def bare_store(tmp_path: Path) -> AsyncIterator[CozoStore]:
     s = await CozoStore.open(tmp_path / "bare")
     yield s
     await s.close()
+
+
+DELETE = object()
+"""With `set_path`: remove the field instead of setting it."""
+
+
+def set_path(doc: Any, path: Sequence[Any], value: Any) -> None:
+    """Set (or with DELETE remove) the field of a JSON-shaped document at `path`."""
+    target = doc
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
 
 
 def make_learning(

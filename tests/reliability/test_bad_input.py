@@ -11,24 +11,13 @@ import pytest
 
 from groove import ExportError, GrooveConfig, GrooveStorage, ImportRejected, Outcome, Tier
 from groove.testing import HashEmbedder
-from tests.conftest import make_learning
+from tests.conftest import DELETE, make_learning, set_path
 
 Mutate = Callable[[dict[str, Any]], Any]
 
 
 def _set(path: list[Any], value: Any) -> Mutate:
-    def apply(d: dict[str, Any]) -> None:
-        target = d
-        for k in path[:-1]:
-            target = target[k]
-        if value is _DELETE:
-            del target[path[-1]]
-        else:
-            target[path[-1]] = value
-    return apply
-
-
-_DELETE = object()
+    return lambda d: set_path(d, path, value)
 
 
 def _dup_ids(d: dict[str, Any]) -> None:
@@ -42,8 +31,8 @@ def _dangling(d: dict[str, Any]) -> None:
 CASES: list[tuple[str, Mutate | bytes, str]] = [
     ("wrong version", _set(["version"], 99), "unsupported export version 99"),
     ("version as string", _set(["version"], "1"), "version: expected an integer"),
-    ("missing learnings", _set(["learnings"], _DELETE), "learnings: required field"),
-    ("missing description", _set(["learnings", 0, "content", "description"], _DELETE),
+    ("missing learnings", _set(["learnings"], DELETE), "learnings: required field"),
+    ("missing description", _set(["learnings", 0, "content", "description"], DELETE),
      r"learnings\[0\].content.description: required"),
     ("mistyped insight", _set(["learnings", 0, "content", "insight"], 42),
      r"learnings\[0\].content.insight: expected a string"),
