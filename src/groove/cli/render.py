@@ -21,7 +21,8 @@ def emit_json(data: Any) -> None:
 def console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # soft_wrap: long lines are left to the terminal, not broken at 80 columns in a pipe
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def info(message: str) -> None:
@@ -82,8 +83,8 @@ def show_learning(t: TieredLearning, usage: UsageStats, relations: Sequence[Lear
     c = console()
     c.print(f"[bold]{learning.id}[/bold]  ({t.tier.value} tier)")
     c.print(f"category    {learning.category.value}")
-    c.print(f"scope       {learning.scope}")
-    c.print(f"source      {learning.source.to_dict()}")
+    c.print(f"scope       {learning.scope}", markup=False)
+    c.print(f"source      {json.dumps(learning.source.to_dict())}", markup=False)
     c.print(f"confidence  {usage.confidence():.3f}  (90% interval {lo:.3f}-{hi:.3f}; "
             f"Beta({usage.confidence_alpha:g}, {usage.confidence_beta:g}))")
     c.print(f"usage       injected {usage.times_injected}, helpful {usage.times_helpful}, "
