@@ -49,12 +49,13 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
         _plain_table(title, columns, [list(r) for r in rows])
         return
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
         t.add_column(c, overflow="fold")
     for row in rows:
-        t.add_row(*row)
+        t.add_row(*(Text(cell) for cell in row))  # user text is never Rich markup
     console().print(t)
 
 
