@@ -95,19 +95,23 @@ def worker(system: str, root: Path) -> dict[str, Any]:
     return dict(json.loads(r.stdout.strip().splitlines()[-1]))
 
 
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:.3f}"
+
+
 def table(results: list[dict[str, Any]]) -> str:
     lines = []
     for res in results:
         g, c = res["groove"], res["chroma"]
         lines.append(f"\n== n = {res['n']:,}  ({res['vectors']}) ==")
-        lines.append(f"{'metric':<42}{'groove':>12}{'chroma':>12}{'groove better by':>18}")
+        lines.append(f"{'metric':<42}{'groove':>14}{'chroma':>14}{'groove better by':>18}")
         for m, lower in COMPARED:
             gv, cv = g[m], c[m]
             factor = (cv / gv if lower else gv / cv) if gv and cv else float("nan")
-            lines.append(f"{m:<42}{gv:>12.3f}{cv:>12.3f}{factor:>17.2f}x")
+            lines.append(f"{m:<42}{_num(gv):>14}{_num(cv):>14}{factor:>17.2f}x")
         for m in GROOVE_ONLY:
             if m in g:
-                lines.append(f"{m:<42}{g[m]:>12.3f}")
+                lines.append(f"{m:<42}{_num(g[m]):>14}")
     return "\n".join(lines)
 
 
