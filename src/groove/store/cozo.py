@@ -1,19 +1,16 @@
 """`CozoStore`: one groove database (one tier) on CozoDB with the RocksDB engine.
 
 Rules this module keeps:
-- every value reaches Cozo as a bound `$parameter`; scripts are constants;
+- every value reaches Cozo as a bound `$parameter`; scripts are the constants
+  of `queries.py`, rows are converted in `rows.py`;
 - one logical write is one chained script, hence one transaction;
-- stored relations are read with their key bound inside the atom
-  (`*learning{id: $id}`), which is a point lookup; a filter after the atom
-  (`*learning{id}, id = $id`) would scan the whole relation;
-- the async API runs the blocking engine calls in worker threads.
+- the async API runs the blocking engine calls on the store's worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,11 +26,9 @@ from groove.domain import (
     ImportStats,
     Learning,
     LearningCategory,
-    LearningContent,
     LearningExport,
     LearningId,
     LearningRelation,
-    LearningSource,
     Outcome,
     RelationType,
     Scope,
@@ -43,8 +38,7 @@ from groove.domain import (
     as_unit_vector,
     utcnow,
 )
-from groove.domain.clock import from_micros, to_micros
-from groove.domain.params import AdaptiveParam
+from groove.domain.clock import to_micros
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.relations import CROSS_TIER
 from groove.errors import (
@@ -55,9 +49,10 @@ from groove.errors import (
     ImportRejected,
     MigrationError,
     NotFound,
-    SerializationError,
     ValidationError,
 )
+from groove.store import queries as Q
+from groove.store import rows as codec
 from groove.store.engine import Engine
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
@@ -67,193 +62,6 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-L_COLS = ("id, scope, category, description, pattern_json, insight, confidence, created_at, "
-          "updated_at, source_type, source_json")
-U_COLS = ("learning_id, times_injected, times_helpful, times_ignored, times_contradicted, "
-          "last_used, confidence_alpha, confidence_beta")
-P_COLS = "param_name, value, uncertainty, observations, prior_alpha, prior_beta, updated_at"
-R_COLS = "from_id, relation_type, to_id, weight, created_at"
-
-# Written columns: the read columns plus the negated rank keys (see schema v5).
-W_COLS = f"{L_COLS}, rank_confidence, rank_updated"
-PUT_LEARNINGS = f"""
-{{?[{W_COLS}] <- $learnings
- :put learning {{id => {W_COLS.split(", ", 1)[1]}}}}}"""
-INSERT_LEARNINGS = PUT_LEARNINGS.replace(":put learning", ":insert learning")
-PUT_USAGE = f"""
-{{?[{U_COLS}] <- $usage
- :put usage_stats {{learning_id => {U_COLS.split(", ", 1)[1]}}}}}"""
-PUT_EMBEDDINGS = """
-{?[learning_id, model, embedding] <- $embeddings
- :put learning_embeddings {learning_id => model, embedding}}"""
-PUT_RELATIONS = f"""
-{{?[{R_COLS}] <- $relations
- :put learning_relations {{from_id, relation_type, to_id => weight, created_at}}}}"""
-PUT_PARAMS = f"""
-{{?[{P_COLS}] <- $params
- :put adaptive_params {{param_name => {P_COLS.split(", ", 1)[1]}}}}}"""
-SET_CONFIDENCE = """
-{?[id, confidence, updated_at, rank_confidence, rank_updated] <-
-    [[$id, $confidence, $updated_at, -$confidence, -$updated_at]]
- :update learning {id => confidence, updated_at, rank_confidence, rank_updated}}"""
-DELETE_LEARNING = """
-{?[id] <- [[$id]] :rm learning {id}}
-{?[learning_id] <- [[$id]] :rm usage_stats {learning_id}}
-{?[learning_id] <- [[$id]] :rm learning_embeddings {learning_id}}
-{?[from_id, relation_type, to_id] := *learning_relations{from_id: $id, relation_type, to_id},
-    from_id = $id
- :rm learning_relations {from_id, relation_type, to_id}}
-{?[from_id, relation_type, to_id] := *learning_relations:by_to{to_id: $id, from_id,
-    relation_type}, to_id = $id
- :rm learning_relations {from_id, relation_type, to_id}}
-"""
-
-GET_LEARNING = f"?[{L_COLS}] := *learning{{id: $id, {L_COLS.split(', ', 1)[1]}}}, id = $id"
-GET_LEARNINGS = f"?[{L_COLS}] := id in $ids, *learning{{{L_COLS}}}"
-ALL_LEARNINGS = f"?[{L_COLS}] := *learning{{{L_COLS}}}"
-BY_SCOPE = (f"?[{L_COLS}] := *learning:by_scope{{scope: $scope, id}}, scope = $scope, "
-            f"*learning{{{L_COLS}}} :order created_at")
-BY_CATEGORY = (f"?[{L_COLS}] := *learning:by_category{{category: $category, id}}, "
-               f"category = $category, *learning{{{L_COLS}}} :order created_at")
-GET_USAGE = f"?[{U_COLS}] := *usage_stats{{learning_id: $id, {U_COLS.split(', ', 1)[1]}}}, " \
-            "learning_id = $id"
-ALL_USAGE = f"?[{U_COLS}] := *usage_stats{{{U_COLS}}}"
-OUTGOING = f"?[{R_COLS}] := *learning_relations{{from_id: $id, relation_type, to_id, weight, " \
-           "created_at}, from_id = $id"
-INCOMING = f"?[{R_COLS}] := *learning_relations:by_to{{to_id: $id, from_id, relation_type}}, " \
-           "to_id = $id, *learning_relations{from_id, relation_type, to_id, weight, created_at}"
-ALL_RELATIONS = f"?[{R_COLS}] := *learning_relations{{{R_COLS}}}"
-GET_PARAM = f"?[{P_COLS}] := *adaptive_params{{param_name: $name, " \
-            f"{P_COLS.split(', ', 1)[1]}}}, param_name = $name"
-ALL_PARAMS = f"?[{P_COLS}] := *adaptive_params{{{P_COLS}}} :order param_name"
-EXISTING_IDS = "?[id] := id in $ids, *learning{id}"
-COUNT = "?[count(id)] := *learning{id}"
-COUNT_BY_SCOPE = "?[scope, count(id)] := *learning{id, scope}"
-COUNT_BY_CATEGORY = "?[category, count(id)] := *learning{id, category}"
-# Paged by key so that loading 100,000 vectors never holds them all as Python rows;
-# results come sorted by id and `:limit` without `:order` stops the scan early.
-VECTOR_PAGE = """?[id, embedding] := *learning_embeddings{learning_id: id, embedding}, id > $after
-:limit $page"""
-# The small indices give every learning's scope and category without reading its text.
-ALL_SCOPES = "?[id, scope] := *learning:by_scope{scope, id}"
-ALL_CATEGORIES = "?[id, category] := *learning:by_category{category, id}"
-GET_EMBEDDING = ("?[model, embedding] := *learning_embeddings{learning_id: $id, model, "
-                 "embedding}")
-EMBEDDING_MODELS = "?[model, count(learning_id)] := *learning_embeddings{learning_id, model}"
-INJECTION_ORDER = """?[rank_confidence, rank_updated, id] :=
-    *learning:by_rank{rank_confidence, rank_updated, id}
-:limit $limit"""
-INJECTION_ORDER_SCOPED = f"""?[{L_COLS}] := scope in $scopes, *learning:by_scope{{scope, id}},
-    *learning{{{L_COLS}}}
-:order -confidence, -updated_at
-:limit $limit"""
-IDS_WITH_PREFIX = "?[id] := *learning{id}, starts_with(id, $prefix) :limit 50"
-LIST_ORDER = {"confidence": ":order rank_confidence, rank_updated",
-              "recent": ":order rank_updated"}
-# Unfiltered lists read an index whose key order is the wanted order: no sort at all.
-LIST_ALL = {
-    "confidence": "?[rank_confidence, rank_updated, id] := "
-                  "*learning:by_rank{rank_confidence, rank_updated, id}",
-    "recent": "?[rank_updated, id] := *learning:by_recent{rank_updated, id}",
-}
-SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
-PR_COLS = ("id, org, learning_json, original_id, proposed_by, from_tier, proposed_at, status, "
-           "curator, decided_at, reason, accepted_id")
-PUT_PROPOSALS = f"""
-{{?[{PR_COLS}] <- $proposals
- :put proposal {{id => {PR_COLS.split(", ", 1)[1]}}}}}"""
-GET_PROPOSAL = f"?[{PR_COLS}] := *proposal{{id: $id, {PR_COLS.split(', ', 1)[1]}}}, id = $id"
-ALL_PROPOSALS = f"?[{PR_COLS}] := *proposal{{{PR_COLS}}} :order proposed_at"
-RELATIONS_AMONG = f"""?[{R_COLS}] := id in $ids, *learning_relations{{from_id: id, relation_type,
-    to_id, weight, created_at}}, from_id = id
-?[{R_COLS}] := id in $ids, *learning_relations:by_to{{to_id: id, from_id, relation_type}},
-    to_id = id, *learning_relations{{from_id, relation_type, to_id, weight, created_at}}"""
-
-
-def _learning_row(learning: Learning) -> list[Any]:
-    pattern = learning.content.pattern
-    return [
-        str(learning.id),
-        learning.scope.to_db_string(),
-        learning.category.value,
-        learning.content.description,
-        None if pattern is None else json.dumps(pattern, ensure_ascii=False),
-        learning.content.insight,
-        float(learning.confidence),
-        to_micros(learning.created_at),
-        to_micros(learning.updated_at),
-        learning.source.source_type,
-        json.dumps(learning.source.to_dict(), ensure_ascii=False),
-        -float(learning.confidence),
-        -to_micros(learning.updated_at),
-    ]
-
-
-def _row_learning(row: Sequence[Any]) -> Learning:
-    try:
-        return Learning(
-            id=LearningId(row[0]),
-            scope=Scope.from_db_string(row[1]),
-            category=LearningCategory.parse(row[2]),
-            content=LearningContent(
-                row[3], row[5], None if row[4] is None else json.loads(row[4])),
-            confidence=float(row[6]),
-            created_at=from_micros(row[7]),
-            updated_at=from_micros(row[8]),
-            source=LearningSource.from_dict(json.loads(row[10])),
-        )
-    except (GrooveError, ValueError, TypeError) as e:
-        raise SerializationError(f"stored learning {row[0]} cannot be decoded: {e}") from None
-
-
-def _usage_row(id: LearningId, s: UsageStats) -> list[Any]:
-    return [str(id), s.times_injected, s.times_helpful, s.times_ignored, s.times_contradicted,
-            None if s.last_used is None else to_micros(s.last_used),
-            float(s.confidence_alpha), float(s.confidence_beta)]
-
-
-def _row_usage(row: Sequence[Any]) -> UsageStats:
-    return UsageStats(row[1], row[2], row[3], row[4],
-                      None if row[5] is None else from_micros(row[5]), row[6], row[7])
-
-
-def _relation_row(r: LearningRelation) -> list[Any]:
-    return [str(r.from_id), r.relation_type.value, str(r.to_id), float(r.weight),
-            to_micros(r.created_at)]
-
-
-def _row_relation(row: Sequence[Any]) -> LearningRelation:
-    return LearningRelation(LearningId(row[0]), RelationType.parse(row[1]), LearningId(row[2]),
-                            row[3], from_micros(row[4]))
-
-
-def _param_row(p: SystemParam) -> list[Any]:
-    a = p.param
-    return [p.name, a.value, a.uncertainty, a.observations, a.prior_alpha, a.prior_beta,
-            to_micros(p.updated_at)]
-
-
-def _row_param(row: Sequence[Any]) -> SystemParam:
-    return SystemParam(row[0], AdaptiveParam(row[1], row[2], row[3], row[4], row[5]),
-                       from_micros(row[6]))
-
-
-def _proposal_row(p: Proposal) -> list[Any]:
-    return [str(p.id), p.org, json.dumps(p.learning.to_dict(), ensure_ascii=False),
-            str(p.learning.id), p.proposed_by, p.from_tier, to_micros(p.proposed_at),
-            p.status.value, p.curator, None if p.decided_at is None else to_micros(p.decided_at),
-            p.reason, None if p.accepted_id is None else str(p.accepted_id)]
-
-
-def _row_proposal(row: Sequence[Any]) -> Proposal:
-    return Proposal(
-        learning=Learning.from_dict(json.loads(row[2])), org=row[1], proposed_by=row[4],
-        from_tier=row[5], id=LearningId(row[0]), proposed_at=from_micros(row[6]),
-        status=ProposalStatus(row[7]), curator=row[8],
-        decided_at=None if row[9] is None else from_micros(row[9]), reason=row[10],
-        accepted_id=None if row[11] is None else LearningId(row[11]))
-
 
 def _scope_strings(scope: ScopeFilter) -> list[str] | None:
     if scope is None:
@@ -384,7 +192,7 @@ class CozoStore:
             extra = None
             if relations:
                 self._check_relation_ends(relations, also=[str(learning.id)])
-                extra = (PUT_RELATIONS, {"relations": [_relation_row(r) for r in relations]})
+                extra = (Q.PUT_RELATIONS, {"relations": [codec.relation_row(r) for r in relations]})
             self._write_new([learning], [UsageStats()], [vector], model, extra=extra)
         return learning.id
 
@@ -415,13 +223,13 @@ class CozoStore:
         with_vec = [(x, v) for x, v in zip(learnings, vectors, strict=True) if v is not None]
         if with_vec:
             self._check_model(model)
-        script = INSERT_LEARNINGS + PUT_USAGE
+        script = Q.INSERT_LEARNINGS + Q.PUT_USAGE
         params: dict[str, Any] = {
-            "learnings": [_learning_row(x) for x in learnings],
-            "usage": [_usage_row(x.id, u) for x, u in zip(learnings, usage, strict=True)],
+            "learnings": [codec.learning_row(x) for x in learnings],
+            "usage": [codec.usage_row(x.id, u) for x, u in zip(learnings, usage, strict=True)],
         }
         if with_vec:
-            script += PUT_EMBEDDINGS
+            script += Q.PUT_EMBEDDINGS
             params["embeddings"] = [[str(x.id), model, v.tobytes()] for x, v in with_vec]
         if extra is not None:
             script += extra[0]
@@ -444,8 +252,8 @@ class CozoStore:
 
     @_in_thread
     def get(self, id: LearningId) -> Learning | None:
-        rows = self._engine.query(GET_LEARNING, {"id": str(id)})
-        return _row_learning(rows[0]) if rows else None
+        rows = self._engine.query(Q.GET_LEARNING, {"id": str(id)})
+        return codec.row_learning(rows[0]) if rows else None
 
     @_in_thread
     def get_many(self, ids: Sequence[LearningId]) -> list[Learning]:
@@ -454,26 +262,26 @@ class CozoStore:
     def _get_many(self, ids: Sequence[str]) -> list[Learning]:
         if not ids:
             return []
-        by_id = {r[0]: r for r in self._engine.query(GET_LEARNINGS, {"ids": list(ids)})}
-        return [_row_learning(by_id[i]) for i in ids if i in by_id]
+        by_id = {r[0]: r for r in self._engine.query(Q.GET_LEARNINGS, {"ids": list(ids)})}
+        return [codec.row_learning(by_id[i]) for i in ids if i in by_id]
 
     @_in_thread
     def update(self, learning: Learning) -> None:
         """Replace a stored learning's fields; re-embeds when its text changed."""
         id = str(learning.id)
         with self._engine.write_lock():
-            rows = self._engine.query(GET_LEARNING, {"id": id})
+            rows = self._engine.query(Q.GET_LEARNING, {"id": id})
             if not rows:
                 raise NotFound(learning.id)
-            old = _row_learning(rows[0])
-            script = PUT_LEARNINGS
-            params: dict[str, Any] = {"learnings": [_learning_row(learning)]}
+            old = codec.row_learning(rows[0])
+            script = Q.PUT_LEARNINGS
+            params: dict[str, Any] = {"learnings": [codec.learning_row(learning)]}
             vector = None
             text_changed = old.content.embedding_text() != learning.content.embedding_text()
             if text_changed and self.embedder is not None:
                 vector = self._embed([learning.content.embedding_text()])[0]
                 self._check_model(self.embedder.model_id)
-                script += PUT_EMBEDDINGS
+                script += Q.PUT_EMBEDDINGS
                 params["embeddings"] = [[id, self.embedder.model_id, vector.tobytes()]]
             self._engine.mutate(script, params)
             if self._index is not None:
@@ -488,12 +296,12 @@ class CozoStore:
     @_in_thread
     def find_by_scope(self, scope: Scope) -> list[Learning]:
         s = scope.to_db_string()
-        return [_row_learning(r) for r in self._engine.query(BY_SCOPE, {"scope": s})]
+        return [codec.row_learning(r) for r in self._engine.query(Q.BY_SCOPE, {"scope": s})]
 
     @_in_thread
     def find_by_category(self, category: LearningCategory) -> list[Learning]:
         c = LearningCategory.parse(str(category)).value
-        return [_row_learning(r) for r in self._engine.query(BY_CATEGORY, {"category": c})]
+        return [codec.row_learning(r) for r in self._engine.query(Q.BY_CATEGORY, {"category": c})]
 
     @_in_thread
     def list_learnings(self, scope: Scope | None = None,
@@ -502,12 +310,12 @@ class CozoStore:
         """Learnings filtered by scope and/or category, ordered by confidence (then recency)
         or by recency, at most `limit`. Ranks come from the small confidence index, then
         only the rows kept are read in full."""
-        if sort not in LIST_ORDER:
+        if sort not in Q.LIST_ORDER:
             raise ValidationError(f"unknown sort {sort!r}; expected confidence or recent",
                                   field="sort")
         params: dict[str, Any] = {}
         if scope is None and category is None:
-            script = LIST_ALL[sort]
+            script = Q.LIST_ALL[sort]
         else:
             body = "*learning{id, category, rank_confidence, rank_updated}"
             if scope is not None:
@@ -520,7 +328,7 @@ class CozoStore:
                 body = ("*learning:by_category{category: $category, id}, "
                         f"category = $category, {body}")
             script = (f"?[id, rank_confidence, rank_updated] := {body} "
-                      f"{LIST_ORDER[sort]}")
+                      f"{Q.LIST_ORDER[sort]}")
         if limit is not None:
             script += " :limit $limit"
             params["limit"] = int(limit)
@@ -530,13 +338,13 @@ class CozoStore:
 
     @_in_thread
     def all_learnings(self) -> list[Learning]:
-        rows = self._engine.query(ALL_LEARNINGS + " :order created_at")
-        return [_row_learning(r) for r in rows]
+        rows = self._engine.query(Q.ALL_LEARNINGS + " :order created_at")
+        return [codec.row_learning(r) for r in rows]
 
     @_in_thread
     def resolve_prefix(self, prefix: str) -> list[LearningId]:
         """Ids starting with `prefix` (at most 50), for git-style abbreviated ids."""
-        rows = self._engine.query(IDS_WITH_PREFIX, {"prefix": prefix.lower()})
+        rows = self._engine.query(Q.IDS_WITH_PREFIX, {"prefix": prefix.lower()})
         return sorted(LearningId(r[0]) for r in rows)
 
     @_in_thread
@@ -544,9 +352,9 @@ class CozoStore:
         """Remove a learning with its usage stats, embedding and every relation touching it."""
         key = str(id)
         with self._engine.write_lock():
-            if not self._engine.query(GET_LEARNING, {"id": key}):
+            if not self._engine.query(Q.GET_LEARNING, {"id": key}):
                 return False
-            self._engine.mutate(DELETE_LEARNING, {"id": key})
+            self._engine.mutate(Q.DELETE_LEARNING, {"id": key})
             if self._index is not None:
                 with self._index_lock:
                     self._index.remove(key)
@@ -554,22 +362,22 @@ class CozoStore:
 
     @_in_thread
     def count(self) -> int:
-        return int(self._engine.query(COUNT)[0][0])
+        return int(self._engine.query(Q.COUNT)[0][0])
 
     @_in_thread
     def count_by_scope(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._engine.query(COUNT_BY_SCOPE)}
+        return {r[0]: int(r[1]) for r in self._engine.query(Q.COUNT_BY_SCOPE)}
 
     @_in_thread
     def count_by_category(self) -> dict[LearningCategory, int]:
-        return {LearningCategory(r[0]): int(r[1]) for r in self._engine.query(COUNT_BY_CATEGORY)}
+        return {LearningCategory(r[0]): int(r[1]) for r in self._engine.query(Q.COUNT_BY_CATEGORY)}
 
     # -- usage -------------------------------------------------------------------
 
     @_in_thread
     def get_usage(self, id: LearningId) -> UsageStats | None:
-        rows = self._engine.query(GET_USAGE, {"id": str(id)})
-        return _row_usage(rows[0]) if rows else None
+        rows = self._engine.query(Q.GET_USAGE, {"id": str(id)})
+        return codec.row_usage(rows[0]) if rows else None
 
     @_in_thread
     def update_usage(self, id: LearningId, stats: UsageStats) -> None:
@@ -582,19 +390,19 @@ class CozoStore:
         """Apply one outcome to the learning's posterior and its confidence, atomically."""
         outcome = Outcome.parse(str(outcome))
         with self._engine.write_lock():
-            rows = self._engine.query(GET_USAGE, {"id": str(id)})
+            rows = self._engine.query(Q.GET_USAGE, {"id": str(id)})
             if not rows:
                 raise NotFound(id)
-            stats = _row_usage(rows[0])
+            stats = codec.row_usage(rows[0])
             stats.record_outcome(outcome)
             self._put_usage(id, stats)
         return stats
 
     def _put_usage(self, id: LearningId, stats: UsageStats) -> None:
-        if not self._engine.query(GET_LEARNING, {"id": str(id)}):
+        if not self._engine.query(Q.GET_LEARNING, {"id": str(id)}):
             raise NotFound(id)
-        self._engine.mutate(PUT_USAGE + SET_CONFIDENCE, {
-            "usage": [_usage_row(id, stats)], "id": str(id),
+        self._engine.mutate(Q.PUT_USAGE + Q.SET_CONFIDENCE, {
+            "usage": [codec.usage_row(id, stats)], "id": str(id),
             "confidence": stats.confidence(), "updated_at": to_micros(utcnow()),
         })
 
@@ -606,7 +414,7 @@ class CozoStore:
         type (derived_from, supersedes, contradicts), which may live in another tier."""
         with self._engine.write_lock():
             self._check_relation_ends([relation])
-            self._engine.mutate(PUT_RELATIONS, {"relations": [_relation_row(relation)]})
+            self._engine.mutate(Q.PUT_RELATIONS, {"relations": [codec.relation_row(relation)]})
 
     def _check_relation_ends(self, relations: Sequence[LearningRelation],
                              also: Iterable[str] = ()) -> None:
@@ -618,25 +426,25 @@ class CozoStore:
 
     def _existing(self, ids: Iterable[str]) -> set[str]:
         ids = list(ids)
-        return {r[0] for r in self._engine.query(EXISTING_IDS, {"ids": ids})} if ids else set()
+        return {r[0] for r in self._engine.query(Q.EXISTING_IDS, {"ids": ids})} if ids else set()
 
     @_in_thread
     def relations_among(self, ids: Sequence[LearningId]) -> list[LearningRelation]:
         """Every edge with at least one end in `ids`, in one query."""
         if not ids:
             return []
-        rows = self._engine.query(RELATIONS_AMONG, {"ids": [str(i) for i in ids]})
-        return [_row_relation(r) for r in rows]
+        rows = self._engine.query(Q.RELATIONS_AMONG, {"ids": [str(i) for i in ids]})
+        return [codec.row_relation(r) for r in rows]
 
     @_in_thread
     def get_relations(self, id: LearningId, direction: Direction = Direction.BOTH
                       ) -> list[LearningRelation]:
         rows: list[list[Any]] = []
         if direction in (Direction.OUTGOING, Direction.BOTH):
-            rows += self._engine.query(OUTGOING, {"id": str(id)})
+            rows += self._engine.query(Q.OUTGOING, {"id": str(id)})
         if direction in (Direction.INCOMING, Direction.BOTH):
-            rows += self._engine.query(INCOMING, {"id": str(id)})
-        return [_row_relation(r) for r in rows]
+            rows += self._engine.query(Q.INCOMING, {"id": str(id)})
+        return [codec.row_relation(r) for r in rows]
 
     async def find_related(
         self, id: LearningId, relation_type: RelationType | None = None,
@@ -658,16 +466,16 @@ class CozoStore:
 
     @_in_thread
     def get_param(self, name: str) -> SystemParam | None:
-        rows = self._engine.query(GET_PARAM, {"name": name})
-        return _row_param(rows[0]) if rows else None
+        rows = self._engine.query(Q.GET_PARAM, {"name": name})
+        return codec.row_param(rows[0]) if rows else None
 
     @_in_thread
     def store_param(self, param: SystemParam) -> None:
-        self._engine.mutate(PUT_PARAMS, {"params": [_param_row(param)]})
+        self._engine.mutate(Q.PUT_PARAMS, {"params": [codec.param_row(param)]})
 
     @_in_thread
     def all_params(self) -> list[SystemParam]:
-        return [_row_param(r) for r in self._engine.query(ALL_PARAMS)]
+        return [codec.row_param(r) for r in self._engine.query(Q.ALL_PARAMS)]
 
     # -- embeddings and search ---------------------------------------------------
 
@@ -678,11 +486,11 @@ class CozoStore:
         vector = self._check_vector(embedding)
         model = model_id or self._model_id()
         with self._engine.write_lock():
-            rows = self._engine.query(GET_LEARNING, {"id": str(id)})
+            rows = self._engine.query(Q.GET_LEARNING, {"id": str(id)})
             if not rows:
                 raise NotFound(id)
             self._check_model(model)
-            self._engine.mutate(PUT_EMBEDDINGS, {"embeddings": [[str(id), model,
+            self._engine.mutate(Q.PUT_EMBEDDINGS, {"embeddings": [[str(id), model,
                                                                  vector.tobytes()]]})
             self._note_model(model)
             if self._index is not None:
@@ -694,7 +502,7 @@ class CozoStore:
         """A learning's stored vector and the model that made it (a point read)."""
         import numpy as np
 
-        rows = self._engine.query(GET_EMBEDDING, {"id": str(id)})
+        rows = self._engine.query(Q.GET_EMBEDDING, {"id": str(id)})
         if not rows:
             return None
         return np.frombuffer(rows[0][1], dtype=np.float32).copy(), str(rows[0][0])
@@ -706,7 +514,7 @@ class CozoStore:
 
     @_in_thread
     def embedding_models(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._engine.query(EMBEDDING_MODELS)}
+        return {r[0]: int(r[1]) for r in self._engine.query(Q.EMBEDDING_MODELS)}
 
     @_in_thread
     def semantic_search(
@@ -734,11 +542,11 @@ class CozoStore:
         if embedding is not None:
             return self._search(embedding, limit, scopes=scopes)
         if scopes is None:
-            ranked = self._engine.query(INJECTION_ORDER, {"limit": limit})
+            ranked = self._engine.query(Q.INJECTION_ORDER, {"limit": limit})
             found = self._get_many([r[2] for r in ranked])
         else:
-            rows = self._engine.query(INJECTION_ORDER_SCOPED, {"limit": limit, "scopes": scopes})
-            found = [_row_learning(r) for r in rows]
+            rows = self._engine.query(Q.INJECTION_ORDER_SCOPED, {"limit": limit, "scopes": scopes})
+            found = [codec.row_learning(r) for r in rows]
         return [(x, x.confidence) for x in found]
 
     def _search(self, embedding: Embedding, limit: int, **filters: Any
@@ -767,12 +575,12 @@ class CozoStore:
         from groove.store.vector_index import VectorIndex
 
         index = VectorIndex(self.dim)
-        scope_of = dict(self._engine.query(ALL_SCOPES))
+        scope_of = dict(self._engine.query(Q.ALL_SCOPES))
         index.reserve(len(scope_of))  # at most one vector per learning
-        category_of = dict(self._engine.query(ALL_CATEGORIES))
+        category_of = dict(self._engine.query(Q.ALL_CATEGORIES))
         after = ""
         while True:
-            rows = self._engine.query(VECTOR_PAGE, {"after": after, "page": 5000})
+            rows = self._engine.query(Q.VECTOR_PAGE, {"after": after, "page": 5000})
             if not rows:
                 return index
             vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
@@ -819,7 +627,7 @@ class CozoStore:
 
     def _stored_model_id(self) -> str | None:
         if not self._stored_model_known:
-            models = self._engine.query(EMBEDDING_MODELS)
+            models = self._engine.query(Q.EMBEDDING_MODELS)
             self._stored_model = str(max(models, key=lambda r: r[1])[0]) if models else None
             self._stored_model_known = True
         return self._stored_model
@@ -840,19 +648,19 @@ class CozoStore:
     def export(self, scope: ScopeFilter = None) -> GrooveExport:
         """Everything in this store (or the learnings in `scope`), without embeddings."""
         scopes = _scope_strings(scope)
-        learnings = [_row_learning(r) for r in self._engine.query(ALL_LEARNINGS)]
+        learnings = [codec.row_learning(r) for r in self._engine.query(Q.ALL_LEARNINGS)]
         if scopes is not None:
             learnings = [x for x in learnings if x.scope.to_db_string() in scopes]
         learnings.sort(key=lambda x: (x.created_at, str(x.id)))
-        usage = {r[0]: _row_usage(r) for r in self._engine.query(ALL_USAGE)}
+        usage = {r[0]: codec.row_usage(r) for r in self._engine.query(Q.ALL_USAGE)}
         kept = {str(x.id) for x in learnings}
-        relations = [_row_relation(r) for r in self._engine.query(ALL_RELATIONS)]
+        relations = [codec.row_relation(r) for r in self._engine.query(Q.ALL_RELATIONS)]
         if scopes is not None:
             relations = [r for r in relations if str(r.from_id) in kept]
         relations.sort(key=lambda r: (r.created_at, str(r.from_id), str(r.to_id)))
         return GrooveExport(
             learnings=[LearningExport(x, usage.get(str(x.id), UsageStats())) for x in learnings],
-            params=[_row_param(r) for r in self._engine.query(ALL_PARAMS)],
+            params=[codec.row_param(r) for r in self._engine.query(Q.ALL_PARAMS)],
             relations=relations,
         )
 
@@ -897,17 +705,18 @@ class CozoStore:
             if progress is not None:
                 progress(stats.learnings_imported, total)
         with self._engine.write_lock():
-            have_params = {p.name for p in map(_row_param, self._engine.query(ALL_PARAMS))}
+            have_params = {p.name for p in map(codec.row_param, self._engine.query(Q.ALL_PARAMS))}
             params = [p for p in export.params if p.name not in have_params]
-            have_rel = {tuple(r[:3]) for r in self._engine.query(ALL_RELATIONS)}
-            relations = [r for r in export.relations if tuple(_relation_row(r)[:3]) not in have_rel]
+            have_rel = {tuple(r[:3]) for r in self._engine.query(Q.ALL_RELATIONS)}
+            relations = [r for r in export.relations
+                         if tuple(codec.relation_row(r)[:3]) not in have_rel]
             script, values = "", {}
             if params:
-                script += PUT_PARAMS
-                values["params"] = [_param_row(p) for p in params]
+                script += Q.PUT_PARAMS
+                values["params"] = [codec.param_row(p) for p in params]
             if relations:
-                script += PUT_RELATIONS
-                values["relations"] = [_relation_row(r) for r in relations]
+                script += Q.PUT_RELATIONS
+                values["relations"] = [codec.relation_row(r) for r in relations]
             if script:
                 self._engine.mutate(script, values)
         stats.params_imported, stats.params_skipped = len(params), len(export.params) - len(params)
@@ -919,16 +728,16 @@ class CozoStore:
 
     @_in_thread
     def store_proposal(self, proposal: Proposal) -> None:
-        self._engine.mutate(PUT_PROPOSALS, {"proposals": [_proposal_row(proposal)]})
+        self._engine.mutate(Q.PUT_PROPOSALS, {"proposals": [codec.proposal_row(proposal)]})
 
     @_in_thread
     def get_proposal(self, id: LearningId) -> Proposal | None:
-        rows = self._engine.query(GET_PROPOSAL, {"id": str(id)})
-        return _row_proposal(rows[0]) if rows else None
+        rows = self._engine.query(Q.GET_PROPOSAL, {"id": str(id)})
+        return codec.row_proposal(rows[0]) if rows else None
 
     @_in_thread
     def list_proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
-        out = [_row_proposal(r) for r in self._engine.query(ALL_PROPOSALS)]
+        out = [codec.row_proposal(r) for r in self._engine.query(Q.ALL_PROPOSALS)]
         return [p for p in out if status is None or p.status == status]
 
     @_in_thread
@@ -937,13 +746,13 @@ class CozoStore:
         """Store the curated copy, its provenance edge and the decision in one transaction."""
         vector, model = self._vector_for(copy, None)
         with self._engine.write_lock():
-            current = self._engine.query(GET_PROPOSAL, {"id": str(proposal.id)})
+            current = self._engine.query(Q.GET_PROPOSAL, {"id": str(proposal.id)})
             if not current or current[0][7] != ProposalStatus.PENDING.value:
                 raise ValidationError(f"proposal {proposal.id} is not pending", field="proposal")
             self._write_new([copy], [UsageStats()], [vector], model, extra=(
-                PUT_RELATIONS + PUT_PROPOSALS,
-                {"relations": [_relation_row(relation)],
-                 "proposals": [_proposal_row(proposal)]}))
+                Q.PUT_RELATIONS + Q.PUT_PROPOSALS,
+                {"relations": [codec.relation_row(relation)],
+                 "proposals": [codec.proposal_row(proposal)]}))
 
     # -- integrity ---------------------------------------------------------------
 
@@ -960,7 +769,7 @@ class CozoStore:
         problems += [f"learning {i} has no usage stats" for i in sorted(ids - usage)]
         problems += [f"usage stats for missing learning {i}" for i in sorted(usage - ids)]
         problems += [f"embedding for missing learning {i}" for i in sorted(vectors - ids)]
-        for r in map(_row_relation, self._engine.query(ALL_RELATIONS)):
+        for r in map(codec.row_relation, self._engine.query(Q.ALL_RELATIONS)):
             ends = [r.from_id] if r.relation_type in CROSS_TIER else [r.from_id, r.to_id]
             problems += [f"relation {r.from_id} {r.relation_type} {r.to_id} points at missing "
                          f"learning {e}" for e in ends if str(e) not in ids]
@@ -993,7 +802,7 @@ class CozoStore:
 def _schema_version(engine: Engine) -> int:
     if "schema_version" not in engine.relations():
         return 0
-    rows = engine.query(SCHEMA_VERSION)
+    rows = engine.query(Q.SCHEMA_VERSION)
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 

@@ -1,0 +1,108 @@
+"""Rows as Cozo stores them, to and from groove's domain types."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from groove.domain import (
+    Learning,
+    LearningCategory,
+    LearningContent,
+    LearningId,
+    LearningRelation,
+    LearningSource,
+    RelationType,
+    Scope,
+    SystemParam,
+    UsageStats,
+)
+from groove.domain.clock import from_micros, to_micros
+from groove.domain.params import AdaptiveParam
+from groove.domain.proposal import Proposal, ProposalStatus
+from groove.errors import GrooveError, SerializationError
+
+
+def learning_row(learning: Learning) -> list[Any]:
+    pattern = learning.content.pattern
+    return [
+        str(learning.id),
+        learning.scope.to_db_string(),
+        learning.category.value,
+        learning.content.description,
+        None if pattern is None else json.dumps(pattern, ensure_ascii=False),
+        learning.content.insight,
+        float(learning.confidence),
+        to_micros(learning.created_at),
+        to_micros(learning.updated_at),
+        learning.source.source_type,
+        json.dumps(learning.source.to_dict(), ensure_ascii=False),
+        -float(learning.confidence),
+        -to_micros(learning.updated_at),
+    ]
+
+
+def row_learning(row: Sequence[Any]) -> Learning:
+    try:
+        return Learning(
+            id=LearningId(row[0]),
+            scope=Scope.from_db_string(row[1]),
+            category=LearningCategory.parse(row[2]),
+            content=LearningContent(
+                row[3], row[5], None if row[4] is None else json.loads(row[4])),
+            confidence=float(row[6]),
+            created_at=from_micros(row[7]),
+            updated_at=from_micros(row[8]),
+            source=LearningSource.from_dict(json.loads(row[10])),
+        )
+    except (GrooveError, ValueError, TypeError) as e:
+        raise SerializationError(f"stored learning {row[0]} cannot be decoded: {e}") from None
+
+
+def usage_row(id: LearningId, s: UsageStats) -> list[Any]:
+    return [str(id), s.times_injected, s.times_helpful, s.times_ignored, s.times_contradicted,
+            None if s.last_used is None else to_micros(s.last_used),
+            float(s.confidence_alpha), float(s.confidence_beta)]
+
+
+def row_usage(row: Sequence[Any]) -> UsageStats:
+    return UsageStats(row[1], row[2], row[3], row[4],
+                      None if row[5] is None else from_micros(row[5]), row[6], row[7])
+
+
+def relation_row(r: LearningRelation) -> list[Any]:
+    return [str(r.from_id), r.relation_type.value, str(r.to_id), float(r.weight),
+            to_micros(r.created_at)]
+
+
+def row_relation(row: Sequence[Any]) -> LearningRelation:
+    return LearningRelation(LearningId(row[0]), RelationType.parse(row[1]), LearningId(row[2]),
+                            row[3], from_micros(row[4]))
+
+
+def param_row(p: SystemParam) -> list[Any]:
+    a = p.param
+    return [p.name, a.value, a.uncertainty, a.observations, a.prior_alpha, a.prior_beta,
+            to_micros(p.updated_at)]
+
+
+def row_param(row: Sequence[Any]) -> SystemParam:
+    return SystemParam(row[0], AdaptiveParam(row[1], row[2], row[3], row[4], row[5]),
+                       from_micros(row[6]))
+
+
+def proposal_row(p: Proposal) -> list[Any]:
+    return [str(p.id), p.org, json.dumps(p.learning.to_dict(), ensure_ascii=False),
+            str(p.learning.id), p.proposed_by, p.from_tier, to_micros(p.proposed_at),
+            p.status.value, p.curator, None if p.decided_at is None else to_micros(p.decided_at),
+            p.reason, None if p.accepted_id is None else str(p.accepted_id)]
+
+
+def row_proposal(row: Sequence[Any]) -> Proposal:
+    return Proposal(
+        learning=Learning.from_dict(json.loads(row[2])), org=row[1], proposed_by=row[4],
+        from_tier=row[5], id=LearningId(row[0]), proposed_at=from_micros(row[6]),
+        status=ProposalStatus(row[7]), curator=row[8],
+        decided_at=None if row[9] is None else from_micros(row[9]), reason=row[10],
+        accepted_id=None if row[11] is None else LearningId(row[11]))
