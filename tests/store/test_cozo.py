@@ -158,7 +158,8 @@ async def test_record_outcome_updates_stats_and_confidence(store: CozoStore) -> 
 
 
 async def test_update_usage(store: CozoStore) -> None:
-    """update_usage replaces the stats and syncs confidence."""
+    """update_usage replaces the stats and syncs confidence; for an unknown learning it
+    raises NotFound and writes no stats."""
     learning = make_learning()
     await store.store(learning)
     stats = UsageStats(10, 8, 1, 1, None, 9.0, 3.0)
@@ -166,6 +167,10 @@ async def test_update_usage(store: CozoStore) -> None:
     assert await store.get_usage(learning.id) == stats
     got = await store.get(learning.id)
     assert got is not None and got.confidence == pytest.approx(0.75)
+    ghost = make_learning()
+    with pytest.raises(NotFound):
+        await store.update_usage(ghost.id, stats)
+    assert await store.get_usage(ghost.id) is None
 
 
 async def test_relations_both_directions(store: CozoStore) -> None:

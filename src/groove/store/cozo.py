@@ -327,14 +327,12 @@ class CozoStore:
             if scope is None:
                 body = ("*learning:by_category{category: $category, id}, "
                         f"category = $category, {body}")
-            script = (f"?[id, rank_confidence, rank_updated] := {body} "
+            script = (f"?[rank_confidence, rank_updated, id] := {body} "
                       f"{Q.LIST_ORDER[sort]}")
         if limit is not None:
             script += " :limit $limit"
             params["limit"] = int(limit)
-        rows = self._engine.query(script, params)
-        id_at = 0 if scope is not None or category is not None else -1
-        return self._get_many([r[id_at] for r in rows])
+        return self._get_many([r[-1] for r in self._engine.query(script, params)])
 
     @_in_thread
     def all_learnings(self) -> list[Learning]:
@@ -399,12 +397,17 @@ class CozoStore:
         return stats
 
     def _put_usage(self, id: LearningId, stats: UsageStats) -> None:
-        if not self._engine.query(Q.GET_LEARNING, {"id": str(id)}):
-            raise NotFound(id)
-        self._engine.mutate(Q.PUT_USAGE + Q.SET_CONFIDENCE, {
-            "usage": [codec.usage_row(id, stats)], "id": str(id),
-            "confidence": stats.confidence(), "updated_at": to_micros(utcnow()),
-        })
+        """Stats and confidence in one transaction; `:update` of a learning that is not
+        there fails the whole of it, so no read beforehand is needed."""
+        try:
+            self._engine.mutate(Q.PUT_USAGE + Q.SET_CONFIDENCE, {
+                "usage": [codec.usage_row(id, stats)], "id": str(id),
+                "confidence": stats.confidence(), "updated_at": to_micros(utcnow()),
+            })
+        except DatabaseError as e:
+            if "assertion_failure" in (e.code or ""):
+                raise NotFound(id) from None
+            raise
 
     # -- relations ---------------------------------------------------------------
 
@@ -453,14 +456,13 @@ class CozoStore:
         """Learnings linked to `id` by edges in `direction` (both ways by default)."""
         relations = await self.get_relations(id, direction)
         wanted = None if relation_type is None else RelationType.parse(str(relation_type))
-        others: list[str] = []
+        others: list[LearningId] = []
         for r in relations:
             if wanted is None or r.relation_type == wanted:
-                other = str(r.to_id if r.from_id == id else r.from_id)
+                other = r.to_id if r.from_id == id else r.from_id
                 if other not in others:
                     others.append(other)
-        return await asyncio.get_running_loop().run_in_executor(
-            self._worker, self._get_many, others)
+        return await self.get_many(others)
 
     # -- params ------------------------------------------------------------------
 
@@ -762,10 +764,9 @@ class CozoStore:
         embedding and relation points at a stored learning; the vector index holds
         every stored vector."""
         problems: list[str] = []
-        ids = {r[0] for r in self._engine.query("?[id] := *learning{id}")}
-        usage = {r[0] for r in self._engine.query("?[id] := *usage_stats{learning_id: id}")}
-        vectors = {r[0] for r in self._engine.query(
-            "?[id] := *learning_embeddings{learning_id: id}")}
+        ids = {r[0] for r in self._engine.query(Q.ALL_IDS)}
+        usage = {r[0] for r in self._engine.query(Q.ALL_USAGE_IDS)}
+        vectors = {r[0] for r in self._engine.query(Q.ALL_VECTOR_IDS)}
         problems += [f"learning {i} has no usage stats" for i in sorted(ids - usage)]
         problems += [f"usage stats for missing learning {i}" for i in sorted(usage - ids)]
         problems += [f"embedding for missing learning {i}" for i in sorted(vectors - ids)]
@@ -784,8 +785,7 @@ class CozoStore:
 
         problems: list[str] = []
         indexes = [self._load_index()] + ([self._index] if self._index is not None else [])
-        stored = {r[0]: r[1] for r in self._engine.query(
-            "?[id, embedding] := *learning_embeddings{learning_id: id, embedding}")}
+        stored: dict[str, bytes] = {r[0]: r[1] for r in self._engine.query(Q.ALL_VECTORS)}
         for index in indexes:
             for i in ids:
                 v = index.vector(i)

@@ -106,3 +106,7 @@ RELATIONS_AMONG = f"""?[{R_COLS}] := id in $ids, *learning_relations{{from_id: i
     to_id, weight, created_at}}, from_id = id
 ?[{R_COLS}] := id in $ids, *learning_relations:by_to{{to_id: id, from_id, relation_type}},
     to_id = id, *learning_relations{{from_id, relation_type, to_id, weight, created_at}}"""
+ALL_IDS = "?[id] := *learning{id}"
+ALL_USAGE_IDS = "?[id] := *usage_stats{learning_id: id}"
+ALL_VECTOR_IDS = "?[id] := *learning_embeddings{learning_id: id}"
+ALL_VECTORS = "?[id, embedding] := *learning_embeddings{learning_id: id, embedding}"
