@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from groove import DEFAULT_MODEL_ID, CozoStore, DefaultEmbedder, Embedder
-from tests.conftest import make_learning
+from groove import DEFAULT_MODEL_ID, DefaultEmbedder, Embedder
+from tests.conftest import make_learning, open_embedded
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ async def test_real_model_search_end_to_end(tmp_path: Path, real: DefaultEmbedde
         "garden": ("Water tomato plants early in the morning",
                    "Mulch keeps the soil moist in summer"),
     }
-    async with await CozoStore.open(tmp_path / "db", embedder=real) as store:
+    async with await open_embedded(tmp_path / "db", real) as store:
         ids = {}
         for key, (d, i) in texts.items():
             learning = make_learning(d, i)

@@ -36,8 +36,9 @@ async def test_capabilities_reflect_reality(tmp_path: Path) -> None:
         assert ctx.capabilities() == {Capability.LEARNING_STORAGE, Capability.SEMANTIC_SEARCH,
                                       Capability.ADAPTIVE_PARAMS}
         (tmp_path / "p" / ".vibes").mkdir(parents=True)
-        storage.with_project(tmp_path / "p")
-        assert Capability.MULTI_TIER_STORAGE in ctx.capabilities()
+        in_project = PluginContext(Harness.detect({}), storage.with_project(tmp_path / "p"),
+                                   HashEmbedder())
+        assert Capability.MULTI_TIER_STORAGE in in_project.capabilities()
         broken = PluginContext(Harness.detect({}), storage, BrokenEmbedder())
         assert Capability.SEMANTIC_SEARCH not in broken.capabilities()
         with pytest.raises(CapabilityMissing, match=r"SemanticSearch.*model files missing"):

@@ -50,21 +50,24 @@ async def storage(config: GrooveConfig, tmp_path: Path) -> AsyncIterator[GrooveS
 
 
 async def test_read_tiers_and_context(config: GrooveConfig, tmp_path: Path) -> None:
-    """Personal reads project+user; enterprise adds its tier; unknown org stays personal."""
+    """Personal reads project+user; enterprise adds its tier; unknown org stays personal;
+    a view of another project leaves the first view as it was."""
     async with await GrooveStorage.open(config, embedder=HashEmbedder()) as s:
         assert s.get_read_tiers() == [Tier.USER]
         assert str(s.context) == "Personal"
-        s.with_project(_project(tmp_path, "p1"))
-        assert s.get_read_tiers() == [Tier.PROJECT, Tier.USER]
-        s.with_project(_project(tmp_path, "p2", "acme"))
-        assert s.get_read_tiers() == [Tier.PROJECT, Tier.USER, Tier.ENTERPRISE]
-        assert s.context.org_id == "acme"
-        s.with_project(_project(tmp_path, "p3", "unknown-org"))
-        assert s.get_read_tiers() == [Tier.PROJECT, Tier.USER]
+        assert s.with_project(_project(tmp_path, "p1")).get_read_tiers() == [Tier.PROJECT,
+                                                                             Tier.USER]
+        acme = s.with_project(_project(tmp_path, "p2", "acme"))
+        assert acme.get_read_tiers() == [Tier.PROJECT, Tier.USER, Tier.ENTERPRISE]
+        assert acme.context.org_id == "acme"
+        unknown = s.with_project(_project(tmp_path, "p3", "unknown-org"))
+        assert unknown.get_read_tiers() == [Tier.PROJECT, Tier.USER]
+        assert s.get_read_tiers() == [Tier.USER] and s.project_root is None
 
 
 async def test_lazy_opening(config: GrooveConfig, tmp_path: Path) -> None:
-    """The project and enterprise tiers are not created on disk until used."""
+    """The project and enterprise tiers are not created on disk until written: reads skip
+    a tier that does not exist yet."""
     root = _project(tmp_path, "proj", "acme")
     async with await GrooveStorage.open(config, root, embedder=HashEmbedder()) as s:
         assert config.user_db_path.exists()
@@ -74,6 +77,9 @@ async def test_lazy_opening(config: GrooveConfig, tmp_path: Path) -> None:
         assert (root / ".vibes" / "groove").exists()
         assert not (tmp_path / "acme-db").exists()
         await s.search("anything", 3)
+        await s.list()
+        assert not (tmp_path / "acme-db").exists()
+        await s.propose((await s.list())[0].learning.id)
         assert (tmp_path / "acme-db").exists()
 
 
@@ -81,9 +87,9 @@ async def test_writes_go_to_project_else_user(config: GrooveConfig, tmp_path: Pa
     """New learnings go to the project tier in a project, else to the user tier."""
     async with await GrooveStorage.open(config, embedder=HashEmbedder()) as s:
         assert (await s.add(make_learning("no project"))).tier is Tier.USER
-        s.with_project(_project(tmp_path, "p"))
-        assert (await s.add(make_learning("in project"))).tier is Tier.PROJECT
-        assert (await s.add(make_learning("explicit"), Tier.USER)).tier is Tier.USER
+        p = s.with_project(_project(tmp_path, "p"))
+        assert (await p.add(make_learning("in project"))).tier is Tier.PROJECT
+        assert (await p.add(make_learning("explicit"), Tier.USER)).tier is Tier.USER
         assert await (await s.store_for(Tier.USER)).count() == 2
 
 

@@ -7,6 +7,7 @@ A project joins an enterprise with `[groove] enterprise = "<org>"` in
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import re
@@ -206,3 +207,30 @@ def find_project_root(start: Path) -> Path | None:
         if (d / ".vibes").is_dir() or (d / ".git").exists():
             return d
     return None
+
+
+GITIGNORE_ENTRY = ".vibes/groove/"
+
+
+def ignore_in_git(db_path: Path) -> None:
+    """Make a project tier's directory ignore itself, so `git add -A` never commits a
+    database, whoever created it (a write anywhere in a repository creates one)."""
+    marker = db_path / ".gitignore"
+    if not marker.exists():
+        with contextlib.suppress(OSError):
+            marker.write_text("# groove's project tier: a local database, not source\n*\n",
+                              encoding="utf-8")
+
+
+def ensure_gitignored(project_root: Path) -> bool:
+    """Add the project tier to an existing `.gitignore`; True when the file changed."""
+    ignore_in_git(project_db_path(project_root))
+    gitignore = project_root / ".gitignore"
+    if not gitignore.exists():
+        return False
+    lines = gitignore.read_text(encoding="utf-8").splitlines()
+    if GITIGNORE_ENTRY in lines:
+        return False
+    with gitignore.open("a", encoding="utf-8") as f:
+        f.write(("" if not lines or lines[-1] == "" else "\n") + GITIGNORE_ENTRY + "\n")
+    return True

@@ -7,13 +7,15 @@ milliseconds.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from groove.domain import DEFAULT_DIM, Vector
-from groove.errors import EmbeddingError
+from groove.domain import DEFAULT_DIM, Embedder, Vector
+from groove.errors import EmbeddingError, GrooveError
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -82,3 +84,69 @@ class DefaultEmbedder:
     @staticmethod
     def is_loaded() -> bool:
         return _model is not None
+
+
+class EmbeddingLanes:
+    """An embedder behind two lanes, so a short query never waits behind bulk work.
+
+    Embedding is the slow part of groove (an import re-embeds thousands of texts) and the
+    model serves one encode at a time. Queries (a prompt, one new learning) run on their
+    own thread; bulk texts are encoded in small chunks, and a waiting query goes before
+    the next chunk. Neither lane runs on a store's thread.
+    """
+
+    def __init__(self, embedder: Embedder, chunk: int = 16):
+        self.embedder = embedder
+        self.chunk = max(1, chunk)
+        self._query_pool = ThreadPoolExecutor(1, thread_name_prefix="groove-embed-query")
+        self._bulk_pool = ThreadPoolExecutor(1, thread_name_prefix="groove-embed-bulk")
+        self._gate = threading.Condition()
+        self._queries_waiting = 0
+        self._busy = False
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.embedder.dim
+
+    async def query(self, texts: Sequence[str]) -> Vector:
+        """Embed a few texts now, ahead of any bulk work."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._query_pool, self._run, list(texts), True)
+
+    async def bulk(self, texts: Sequence[str]) -> Vector:
+        """Embed many texts, yielding to queries between chunks."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._bulk_pool, self._run_bulk, list(texts))
+
+    def _run_bulk(self, texts: list[str]) -> Vector:
+        import numpy as np
+
+        parts = [self._run(texts[i:i + self.chunk], False)
+                 for i in range(0, len(texts), self.chunk)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def _run(self, texts: list[str], priority: bool) -> Vector:
+        with self._gate:
+            self._queries_waiting += priority
+            while self._busy or (not priority and self._queries_waiting):
+                self._gate.wait()
+            self._queries_waiting -= priority
+            self._busy = True
+        try:
+            return self.embedder.embed(texts)
+        except GrooveError:
+            raise
+        except Exception as e:
+            raise EmbeddingError(f"embedder {self.embedder.model_id} failed: {e}") from e
+        finally:
+            with self._gate:
+                self._busy = False
+                self._gate.notify_all()
+
+    def close(self) -> None:
+        self._query_pool.shutdown(wait=False)
+        self._bulk_pool.shutdown(wait=False)

@@ -4,7 +4,8 @@ Every error carries the offending value and a message that says what to do::
 
     GrooveError
     ├── DatabaseError            the engine refused or failed a query
-    │   └── DatabaseLocked       another process holds the database (path, holder pid)
+    │   ├── DatabaseLocked       another process holds the database (path, holder pid)
+    │   └── StoreClosed          a call reached a store after it was closed
     ├── MigrationError           a schema migration failed (names the backup)
     ├── NoProjectContext         a project tier was needed but there is no project
     ├── NoEnterpriseContext      an enterprise tier was needed but none is configured
@@ -55,6 +56,14 @@ class DatabaseLocked(DatabaseError):
             path=path,
             code="locked",
         )
+
+
+class StoreClosed(DatabaseError):
+    """A call reached a store after `close()`: a bug in the caller's lifecycle, named."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"the store at {path} is closed; open it again to use it",
+                         path=path, code="closed")
 
 
 class MigrationError(GrooveError):

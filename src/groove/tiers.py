@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from groove.config import (
     GrooveConfig,
     ProjectContext,
+    ignore_in_git,
     project_db_path,
     read_project_context,
 )
@@ -39,12 +39,14 @@ from groove.domain import (
     RelationType,
     Scope,
     UsageStats,
+    Vector,
     utcnow,
     uuid7,
 )
 from groove.domain.choice import Choice
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.relations import CROSS_TIER
+from groove.embedder import EmbeddingLanes
 from groove.errors import (
     AmbiguousId,
     CapabilityMissing,
@@ -55,6 +57,7 @@ from groove.errors import (
     ValidationError,
 )
 from groove.store import CozoStore
+from groove.store.pool import StorePool
 from groove.transfer import read_export, write_export
 
 
@@ -81,58 +84,53 @@ class TieredLearning:
 
 
 class GrooveStorage:
-    """The tiers of one user, optionally inside one project."""
+    """The tiers as seen from one context: a user, optionally inside one project.
 
-    def __init__(self, config: GrooveConfig, user: CozoStore, project_root: Path | None,
-                 context: ProjectContext, embedder: Embedder | None):
+    A view is cheap and immutable: the open stores live in a `StorePool` shared by
+    every view of the process (one handle per database), so a long-lived process serves
+    many projects at once by making one view per request.
+    """
+
+    def __init__(self, config: GrooveConfig, pool: StorePool, project_root: Path | None,
+                 embeddings: EmbeddingLanes | None = None, *, owns_pool: bool = False):
         self.config = config
-        self.project_root = project_root
-        self.context = context
-        self.embedder = embedder
-        self._stores: dict[Tier, CozoStore] = {Tier.USER: user}
-        self._opening = asyncio.Lock()
+        self.pool = pool
+        self.project_root = None if project_root is None else Path(project_root).resolve()
+        self.declared_org: str | None = None
+        self.context = ProjectContext.personal()
+        if self.project_root is not None:
+            declared = read_project_context(self.project_root)
+            self.declared_org = declared.org_id
+            if declared.org_id is not None and declared.org_id in config.enterprises:
+                self.context = declared
+        self.embeddings = embeddings
+        self._owns_pool = owns_pool
+
+    @property
+    def embedder(self) -> Embedder | None:
+        return None if self.embeddings is None else self.embeddings.embedder
 
     @classmethod
     async def open(cls, config: GrooveConfig, project_root: Path | str | None = None, *,
                    embedder: Embedder | None = None) -> GrooveStorage:
-        user = await cls._open_store(config, config.user_db_path, embedder)
-        storage = cls(config, user, None, ProjectContext.personal(), embedder)
-        if project_root is not None:
-            storage.with_project(project_root)
+        """A storage with a pool of its own (closed with it); the user tier opens now, so a
+        broken user database fails here."""
+        pool = StorePool(engine=config.engine, lock_timeout=config.lock_timeout)
+        lanes = None if embedder is None else EmbeddingLanes(embedder)
+        storage = cls(config, pool, None if project_root is None else Path(project_root),
+                      lanes, owns_pool=True)
+        try:
+            await storage.store_for(Tier.USER)
+        except BaseException:
+            await storage.close()
+            raise
         return storage
 
-    @staticmethod
-    async def _open_store(config: GrooveConfig, path: Path, embedder: Embedder | None
-                          ) -> CozoStore:
-        return await CozoStore.open(path, embedder=embedder, engine=config.engine,
-                                    lock_timeout=config.lock_timeout)
-
-    def with_project(self, project_root: Path | str) -> GrooveStorage:
-        """Enter a project: its tier becomes readable (and the default for writes); its
-        `.vibes/config.toml` decides whether an enterprise tier joins."""
-        root = Path(project_root).resolve()
-        if root != self.project_root and Tier.PROJECT in self._stores:
-            self._stores.pop(Tier.PROJECT).close_sync()
-        self.project_root = root
-        context = read_project_context(root)
-        if context.org_id is not None:
-            self.with_enterprise(context.org_id)
-        else:
-            self._set_context(ProjectContext.personal())
-        return self
-
-    def with_enterprise(self, org_id: str) -> GrooveStorage:
-        """Join an org's tier; an org the user config does not know keeps the personal context."""
-        if org_id in self.config.enterprises:
-            self._set_context(ProjectContext.enterprise(org_id))
-        else:
-            self._set_context(ProjectContext.personal())
-        return self
-
-    def _set_context(self, context: ProjectContext) -> None:
-        if context != self.context and Tier.ENTERPRISE in self._stores:
-            self._stores.pop(Tier.ENTERPRISE).close_sync()
-        self.context = context
+    def with_project(self, project_root: Path | str | None) -> GrooveStorage:
+        """The same stores seen from another project (None: from no project)."""
+        return GrooveStorage(self.config, self.pool,
+                             None if project_root is None else Path(project_root),
+                             self.embeddings)
 
     def get_read_tiers(self) -> list[Tier]:
         """The tiers reads consult, in precedence order."""
@@ -153,54 +151,74 @@ class GrooveStorage:
             if self.project_root is None:
                 raise NoProjectContext()
             return project_db_path(self.project_root)
-        org = self.context.org_id
+        return self._org_path(None)
+
+    def _org_path(self, org: str | None) -> Path:
+        org = org or self.context.org_id or self.declared_org
         if org is None or org not in self.config.enterprises:
             raise NoEnterpriseContext(org)
         return self.config.enterprises[org].db_path
 
     def is_open(self, tier: Tier) -> bool:
-        return tier in self._stores
+        return self.pool.is_open(self.tier_path(tier))
 
     async def store_for(self, tier: Tier) -> CozoStore:
-        """The tier's store, opened on first use."""
-        store = self._stores.get(tier)
-        if store is not None:
-            return store
+        """The tier's store, opened (and created) on first use: for writes."""
         path = self.tier_path(tier)
-        async with self._opening:
-            if tier not in self._stores:
-                self._stores[tier] = await self._open_store(self.config, path, self.embedder)
-        return self._stores[tier]
+        store = await self.pool.open(path)
+        if tier is Tier.PROJECT:
+            ignore_in_git(path)
+        return store
 
-    @contextlib.asynccontextmanager
-    async def _org_store(self, org: str | None) -> AsyncIterator[CozoStore]:
-        """The enterprise tier of `org` (default: this project's), which may differ from the
-        current context's; a store opened only for this call is closed after it."""
-        org = org or self.context.org_id
-        if org is None:
-            raise NoEnterpriseContext(None)
-        if org == self.context.org_id:
-            yield await self.store_for(Tier.ENTERPRISE)
-            return
-        if org not in self.config.enterprises:
-            raise NoEnterpriseContext(org)
-        store = await self._open_store(self.config, self.config.enterprises[org].db_path,
-                                       self.embedder)
-        try:
-            yield store
-        finally:
-            await store.close()
+    async def read_store(self, tier: Tier) -> CozoStore | None:
+        """The tier's store if its database exists: reads never create a tier."""
+        return await self.pool.get(self.tier_path(tier), create=False)
+
+    async def _read_stores(self, tiers: Sequence[Tier] | None = None
+                           ) -> builtins.list[tuple[Tier, CozoStore]]:
+        out = []
+        for tier in tiers or self.get_read_tiers():
+            store = await self.read_store(tier)
+            if store is not None:
+                out.append((tier, store))
+        return out
+
+    async def _org_store(self, org: str | None, *, create: bool = True) -> CozoStore | None:
+        """The enterprise tier of `org` (default: this project's), from the shared pool."""
+        return await self.pool.get(self._org_path(org), create=create)
 
     async def close(self) -> None:
-        stores, self._stores = list(self._stores.values()), {}
-        for s in stores:
-            await s.close()
+        """Close the pool if this storage made it; a view of a shared pool closes nothing."""
+        if self._owns_pool:
+            await self.pool.close_all()
+            if self.embeddings is not None:
+                self.embeddings.close()
 
     async def __aenter__(self) -> GrooveStorage:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    # -- embeddings ------------------------------------------------------------------
+
+    async def _vector(self, learning: Learning) -> tuple[Vector | None, str | None]:
+        """The vector of a learning's text and its model (none without an embedder)."""
+        if self.embeddings is None:
+            return None, None
+        vectors = await self.embeddings.query([learning.content.embedding_text()])
+        return vectors[0], self.embeddings.model_id
+
+    async def _query_vector(self, query: str | Sequence[float]) -> Any:
+        """Embed a text query; an embedder that cannot run means no SemanticSearch."""
+        if not isinstance(query, str):
+            return query
+        if self.embeddings is None:
+            raise CapabilityMissing("SemanticSearch", "no embedder is configured")
+        try:
+            return (await self.embeddings.query([query]))[0]
+        except EmbeddingError as e:
+            raise CapabilityMissing("SemanticSearch", str(e)) from e
 
     # -- scopes --------------------------------------------------------------------
 
@@ -223,18 +241,22 @@ class GrooveStorage:
 
     # -- writes --------------------------------------------------------------------
 
-    async def add(self, learning: Learning, tier: Tier | None = None) -> TieredLearning:
-        """Store a new learning in `tier` (default: the project tier, else the user tier)."""
+    async def add(self, learning: Learning, tier: Tier | None = None,
+                  usage: UsageStats | None = None) -> TieredLearning:
+        """Store a new learning in `tier` (default: the project tier, else the user tier),
+        embedded first; its confidence is `usage`'s mean (default: the prior's)."""
         tier = tier or self.default_write_tier()
+        usage = usage or UsageStats()
+        vector, model = await self._vector(learning)
         store = await self.store_for(tier)
-        await store.store(learning)
-        return TieredLearning(learning, tier, learning.confidence)
+        await store.store(learning, vector, model, usage=usage)
+        stored = replace(learning, confidence=usage.confidence())
+        return TieredLearning(stored, tier, stored.confidence)
 
     async def locate(self, id: LearningId | str) -> TieredLearning:
         """Find a learning by id or unique id prefix in the read tiers."""
         matches: list[tuple[LearningId, Tier]] = []
-        for tier in self.get_read_tiers():
-            store = await self.store_for(tier)
+        for tier, store in await self._read_stores():
             if isinstance(id, LearningId):
                 found = await store.get(id)
                 if found is not None:
@@ -284,7 +306,7 @@ class GrooveStorage:
     def _copy(self, original: Learning, scope: Scope, source: Any) -> Learning:
         now = utcnow()
         return replace(original, id=uuid7(), scope=scope, source=source, created_at=now,
-                       updated_at=now, confidence=0.5)
+                       updated_at=now, confidence=UsageStats().confidence())
 
     async def _store_copy(self, tier: Tier, copy: Learning, original: TieredLearning
                           ) -> TieredLearning:
@@ -297,7 +319,8 @@ class GrooveStorage:
         if stored is not None:
             await store.store(copy, stored[0], model_id=stored[1], relations=[edge])
         else:
-            await store.store(copy, relations=[edge])
+            vector, model = await self._vector(copy)
+            await store.store(copy, vector, model, relations=[edge])
         return TieredLearning(copy, tier, copy.confidence)
 
     async def promote(self, id: LearningId | str) -> TieredLearning:
@@ -326,16 +349,17 @@ class GrooveStorage:
         found = await self.locate(id)
         if found.tier is Tier.ENTERPRISE:
             raise ValidationError("this learning is already in the enterprise tier", field="id")
-        async with self._org_store(org) as store:
-            proposal = Proposal(found.learning, org or str(self.context.org_id),
-                                self.config.user_id, found.tier.value)
-            await store.store_proposal(proposal)
+        store = await self._org_store(org)
+        assert store is not None
+        proposal = Proposal(found.learning, org or str(self.context.org_id),
+                            self.config.user_id, found.tier.value)
+        await store.store_proposal(proposal)
         return proposal
 
     async def proposals(self, org: str | None = None,
                         status: ProposalStatus | None = None) -> list[Proposal]:
-        async with self._org_store(org) as store:
-            return await store.list_proposals(status)
+        store = await self._org_store(org, create=False)
+        return [] if store is None else await store.list_proposals(status)
 
     async def _pending_proposal(self, store: CozoStore, id: LearningId | str) -> Proposal:
         """The proposal with this id (or unique prefix), which must still be pending."""
@@ -359,15 +383,18 @@ class GrooveStorage:
                      org: str | None = None) -> tuple[Proposal, Learning]:
         """Accept a pending proposal: the org gets a curated copy with provenance."""
         curator = curator or self.config.user_id
-        async with self._org_store(org) as store:
-            proposal = await self._pending_proposal(store, id)
-            original = proposal.learning
-            copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
-            decided = replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
-                              decided_at=utcnow(), accepted_id=copy.id)
-            await store.accept_proposal(
-                decided, copy, LearningRelation.new(copy.id, RelationType.DERIVED_FROM,
-                                                    original.id))
+        store = await self._org_store(org, create=False)
+        if store is None:
+            raise NotFound(id, "proposal")
+        proposal = await self._pending_proposal(store, id)
+        original = proposal.learning
+        copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
+        decided = replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
+                          decided_at=utcnow(), accepted_id=copy.id)
+        vector, model = await self._vector(copy)
+        await store.accept_proposal(
+            decided, copy, LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original.id),
+            vector, model)
         return decided, copy
 
     async def reject(self, id: LearningId | str, reason: str, curator: str | None = None,
@@ -375,35 +402,25 @@ class GrooveStorage:
         """Reject a pending proposal; the reason and the curator are kept with it."""
         if not reason.strip():
             raise ValidationError("give a reason for the rejection", field="reason")
-        async with self._org_store(org) as store:
-            proposal = await self._pending_proposal(store, id)
-            decided = replace(proposal, status=ProposalStatus.REJECTED,
-                              curator=curator or self.config.user_id, decided_at=utcnow(),
-                              reason=reason)
-            await store.store_proposal(decided)
+        store = await self._org_store(org, create=False)
+        if store is None:
+            raise NotFound(id, "proposal")
+        proposal = await self._pending_proposal(store, id)
+        decided = replace(proposal, status=ProposalStatus.REJECTED,
+                          curator=curator or self.config.user_id, decided_at=utcnow(),
+                          reason=reason)
+        await store.reject_proposal(decided)
         return decided
 
     # -- reads across tiers ----------------------------------------------------------
-
-    def _query_vector(self, query: str | Sequence[float]) -> Any:
-        """Embed a text query; an embedder that cannot run means no SemanticSearch."""
-        if not isinstance(query, str):
-            return query
-        if self.embedder is None:
-            raise CapabilityMissing("SemanticSearch", "no embedder is configured")
-        try:
-            return self.embedder.embed([query])[0]
-        except EmbeddingError as e:
-            raise CapabilityMissing("SemanticSearch", str(e)) from e
 
     async def search(self, query: str | Sequence[float], limit: int = 10,
                      tiers: Sequence[Tier] | None = None,
                      category: LearningCategory | None = None) -> list[TieredLearning]:
         """Semantic search over the read tiers, merged and de-duplicated, best first."""
-        vector = await asyncio.to_thread(self._query_vector, query)
+        vector = await self._query_vector(query)
         found: list[TieredLearning] = []
-        for tier in tiers or self.get_read_tiers():
-            store = await self.store_for(tier)
+        for tier, store in await self._read_stores(tiers):
             hits = await store.semantic_search(vector, limit * 2 + 5, category=category)
             found += [TieredLearning(x, tier, s) for x, s in hits]
         return (await self._resolve(found))[:limit]
@@ -411,10 +428,9 @@ class GrooveStorage:
     async def find_for_injection(self, limit: int = 5, query: str | None = None
                                  ) -> list[TieredLearning]:
         """What to inject into a session: relevant to `query` if given, else most trusted."""
-        vector = None if query is None else await asyncio.to_thread(self._query_vector, query)
+        vector = None if query is None else await self._query_vector(query)
         found: list[TieredLearning] = []
-        for tier in self.get_read_tiers():
-            store = await self.store_for(tier)
+        for tier, store in await self._read_stores():
             hits = await store.find_for_injection(self._injection_scopes(tier), vector,
                                                   limit * 2 + 5)
             found += [TieredLearning(x, tier, s) for x, s in hits]
@@ -426,8 +442,7 @@ class GrooveStorage:
         """Learnings of the read tiers (or `tiers`), filtered, sorted by confidence or recency."""
         fetch = None if limit is None else limit * 2 + 5  # room for what merging drops
         found: builtins.list[TieredLearning] = []
-        for tier in tiers or self.get_read_tiers():
-            store = await self.store_for(tier)
+        for tier, store in await self._read_stores(tiers):
             rows = await store.list_learnings(scope, category, sort, fetch)
             found += [TieredLearning(x, tier, x.confidence) for x in rows]
         if sort == "recent":
@@ -496,27 +511,30 @@ class GrooveStorage:
 
     async def export(self, path: Path | None, tiers: Sequence[Tier] | None = None,
                      scope: Scope | None = None) -> GrooveExport:
-        """Export the tiers (default: the read tiers) to `path` atomically (None: no file)."""
+        """Export the tiers (default: the read tiers) to `path` atomically (None: no file).
+
+        The document imports back into an empty home and into this one: a learning held
+        by two tiers appears once (the higher tier's), and it is checked before writing.
+        """
         doc = GrooveExport()
-        seen_params: set[str] = set()
-        for tier in tiers or self.get_read_tiers():
-            part = await (await self.store_for(tier)).export(scope)
-            doc.learnings += part.learnings
-            doc.relations += part.relations
-            for p in part.params:
-                if p.name not in seen_params:
-                    seen_params.add(p.name)
-                    doc.params.append(p)
+        for _tier, store in await self._read_stores(tiers):
+            doc.merge(await store.export(scope))
+        doc.prune_relations()
+        doc.check_self_contained()
         if path is not None:
             await asyncio.to_thread(write_export, doc, path)
         return doc
 
     async def import_(self, path: Path, tier: Tier | None = None, *,
                       progress: Callable[[int, int], None] | None = None) -> ImportStats:
-        """Validate the whole file, then add what the tier lacks, re-embedding as it goes."""
+        """Validate the whole file, then add what the tier lacks, re-embedding as it goes
+        (in the bulk lane: searches meanwhile do not wait for it)."""
         doc = await asyncio.to_thread(read_export, path)
         store = await self.store_for(tier or self.default_write_tier())
-        return await store.import_(doc, progress=progress)
+        lanes = self.embeddings
+        return await store.import_(doc, embed=None if lanes is None else lanes.bulk,
+                                   model_id=None if lanes is None else lanes.model_id,
+                                   progress=progress)
 
     async def usage(self, found: TieredLearning) -> UsageStats:
         stats = await (await self.store_for(found.tier)).get_usage(found.learning.id)

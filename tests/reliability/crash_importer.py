@@ -10,15 +10,15 @@ import asyncio
 import sys
 from pathlib import Path
 
-from groove import CozoStore
 from groove.testing import HashEmbedder
 from groove.transfer import read_export
+from tests.conftest import open_embedded
 
 
 async def main() -> None:
     path, file, batch = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     doc = read_export(file)
-    store = await CozoStore.open(path, embedder=HashEmbedder())
+    store = await open_embedded(path, HashEmbedder())
     print("start", flush=True)
 
     def ack(done: int, total: int) -> None:

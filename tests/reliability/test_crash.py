@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from groove import CozoStore, GrooveExport, LearningExport
+from groove import GrooveExport, LearningExport
 from groove.testing import HashEmbedder
 from groove.transfer import write_export
-from tests.conftest import make_learning
+from tests.conftest import make_learning, open_embedded
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def test_sigkill_during_import(tmp_path: Path) -> None:
 
 
 async def _inspect(db: Path) -> tuple[set[str], list[str]]:
-    async with await CozoStore.open(db, embedder=HashEmbedder()) as store:
+    async with await open_embedded(db, HashEmbedder()) as store:
         problems = await store.check_integrity()
         stored = {str(x.id) for x in await store.all_learnings()}
         for i in list(stored)[:50]:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from groove import (
-    CozoStore,
     LearningCategory,
     LearningContent,
     LearningRelation,
@@ -20,7 +19,7 @@ from groove import (
 from groove.store.engine import Engine
 from groove.testing import HashEmbedder
 from tests.cli.conftest import Invoke, as_json
-from tests.conftest import make_learning
+from tests.conftest import make_learning, open_embedded
 
 MARK = "ZQXJ"
 HOSTILE = [
@@ -47,7 +46,7 @@ async def test_no_query_text_contains_user_values(tmp_path: Path,
 
     monkeypatch.setattr(Engine, "_run", spy)
     emb = HashEmbedder()
-    async with await CozoStore.open(tmp_path / "db", embedder=emb) as s:
+    async with await open_embedded(tmp_path / "db", emb) as s:
         ids = []
         for i, text in enumerate(HOSTILE):
             scope = Scope.project(f"/{MARK}/{text[:20]}") if i % 2 else Scope.user(MARK + text)
@@ -71,7 +70,7 @@ async def test_no_query_text_contains_user_values(tmp_path: Path,
         x.content = LearningContent(HOSTILE[5] + MARK, HOSTILE[6])
         await s.update(x)
         await s.delete(ids[2])
-        async with await CozoStore.open(tmp_path / "other", embedder=emb) as other:
+        async with await open_embedded(tmp_path / "other", emb) as other:
             await other.import_(doc)
             assert (await other.export()).learnings == doc.learnings
     assert len(scripts) > 40

@@ -17,11 +17,12 @@ pytestmark = pytest.mark.slow
 WRITER = """
 import asyncio, sys, time
 from pathlib import Path
+from tests.conftest import open_embedded
 from groove import CozoStore, Learning, LearningCategory, LearningContent, Scope
 from groove.testing import HashEmbedder
 
 async def main():
-    store = await CozoStore.open(Path(sys.argv[1]), embedder=HashEmbedder())
+    store = await open_embedded(Path(sys.argv[1]), HashEmbedder())
     print("ready", flush=True)
     for i in range(int(sys.argv[2])):
         await store.store(Learning.new(Scope.GLOBAL, LearningCategory.SOLUTION,

@@ -25,7 +25,7 @@ from groove import (
     ValidationError,
 )
 from groove.testing import HashEmbedder
-from tests.conftest import make_learning
+from tests.conftest import make_learning, open_embedded
 
 HOSTILE = [
     "it's \"quoted\" and 'single'",
@@ -106,13 +106,16 @@ async def test_count(store: CozoStore) -> None:
 
 
 async def test_update(store: CozoStore, embedder: HashEmbedder) -> None:
-    """update changes fields, re-embeds changed text, and NotFound for unknown ids."""
+    """update changes fields and the vector of changed text, stamps updated_at, returns
+    what it stored, and NotFound for unknown ids."""
     learning = make_learning("alpha beta", "")
     await store.store(learning)
     learning.content.description = "gamma delta"
     learning.scope = Scope.project("/p")
-    await store.update(learning)
-    assert await store.get(learning.id) == learning
+    stored = await store.update(learning)
+    assert await store.get(learning.id) == stored
+    assert stored.content == learning.content and stored.scope == learning.scope
+    assert stored.updated_at > learning.updated_at
     hits = await store.semantic_search(embedder.embed(["gamma delta"])[0], 1,
                                        scope=Scope.project("/p"))
     assert hits[0][0].id == learning.id and hits[0][1] == pytest.approx(1.0, abs=1e-5)
@@ -300,14 +303,14 @@ async def test_wrong_dimension_and_nan_rejected(store: CozoStore) -> None:
 
 async def test_model_mismatch_detected(tmp_path: Path) -> None:
     """Vectors from another model are refused instead of mixing vector spaces."""
-    s = await CozoStore.open(tmp_path / "db", embedder=HashEmbedder())
+    s = await open_embedded(tmp_path / "db", HashEmbedder())
     await s.store(make_learning())
     await s.close()
 
     class Other(HashEmbedder):
         model_id = "other/model"
 
-    s = await CozoStore.open(tmp_path / "db", embedder=Other())
+    s = await open_embedded(tmp_path / "db", Other())
     try:
         assert await s.embedding_model() == HashEmbedder.model_id
         with pytest.raises(EmbeddingModelMismatch, match="other/model"):
@@ -333,7 +336,7 @@ async def test_reopen_keeps_everything(tmp_path: Path, engine: str) -> None:
     """Closing and reopening keeps learnings, usage, relations, params and vectors."""
     emb = HashEmbedder()
     path = tmp_path / "db"
-    async with await CozoStore.open(path, engine=engine, embedder=emb) as s:
+    async with await open_embedded(path, emb, engine=engine) as s:
         a, b = make_learning("alpha"), make_learning("beta")
         await s.store(a)
         await s.store(b)
@@ -341,7 +344,7 @@ async def test_reopen_keeps_everything(tmp_path: Path, engine: str) -> None:
         await s.store_relation(LearningRelation.new(a.id, RelationType.SUPERSEDES, b.id))
         await s.store_param(SystemParam.new("p"))
         before = await s.export()
-    async with await CozoStore.open(path, engine=engine, embedder=emb) as s:
+    async with await open_embedded(path, emb, engine=engine) as s:
         after = await s.export()
         assert after.learnings == before.learnings
         assert after.relations == before.relations
@@ -359,7 +362,7 @@ async def test_export_import_round_trip(store: CozoStore, tmp_path: Path) -> Non
     await store.store_relation(LearningRelation.new(a.id, RelationType.CONTRADICTS, b.id))
     await store.store_param(SystemParam.with_prior("x", 3, 1))
     doc = await store.export()
-    async with await CozoStore.open(tmp_path / "other", embedder=HashEmbedder()) as other:
+    async with await open_embedded(tmp_path / "other", HashEmbedder()) as other:
         stats = await other.import_(doc)
         assert (stats.learnings_imported, stats.relations_imported, stats.params_imported,
                 stats.embeddings_computed) == (2, 1, 1, 2)

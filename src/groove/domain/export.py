@@ -16,9 +16,9 @@ from groove.domain import _fields as f
 from groove.domain.clock import utcnow
 from groove.domain.learning import Learning
 from groove.domain.params import SystemParam
-from groove.domain.relations import LearningRelation
+from groove.domain.relations import CROSS_TIER, LearningRelation
 from groove.domain.usage import UsageStats
-from groove.errors import ImportRejected, ValidationError
+from groove.errors import ExportError, ImportRejected, ValidationError
 
 EXPORT_VERSION = 1
 
@@ -103,6 +103,34 @@ class GrooveExport:
                 f"not valid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
         return cls.from_dict(data)
 
+    def merge(self, other: GrooveExport) -> None:
+        """Add what `other` holds that this document lacks (by learning id, param name
+        and edge), so a learning held by two tiers appears once: the first one's."""
+        ids = {le.learning.id for le in self.learnings}
+        names = {p.name for p in self.params}
+        edges = {r.key() for r in self.relations}
+        self.learnings += [le for le in other.learnings if le.learning.id not in ids]
+        self.params += [p for p in other.params if p.name not in names]
+        self.relations += [r for r in other.relations if r.key() not in edges]
+
+    def prune_relations(self) -> None:
+        """Drop the edges an import into an empty home would reject: those whose `from`
+        learning is not in the document, or whose `to` is not and may not be elsewhere."""
+        ids = {le.learning.id for le in self.learnings}
+        self.relations = [r for r in self.relations if _importable(r, ids)]
+
+    def check_self_contained(self) -> None:
+        """Raise `ExportError` unless this document imports into an empty home."""
+        try:
+            self._check_unique()
+        except ImportRejected as e:
+            raise ExportError(f"the export would not import back: {e}") from None
+        ids = {le.learning.id for le in self.learnings}
+        for i, r in enumerate(self.relations):
+            if not _importable(r, ids):
+                raise ExportError(f"the export would not import back: relations[{i}] "
+                                  f"({r.from_id} {r.relation_type} {r.to_id}) points outside it")
+
     def _check_unique(self) -> None:
         ids = Counter(le.learning.id for le in self.learnings)
         for i, le in enumerate(self.learnings):
@@ -113,6 +141,10 @@ class GrooveExport:
         for i, p in enumerate(self.params):
             if names[p.name] > 1:
                 raise ImportRejected(f"duplicate param name {p.name!r}", field=f"params[{i}].name")
+
+
+def _importable(r: LearningRelation, ids: set[Any]) -> bool:
+    return r.from_id in ids and (r.to_id in ids or r.relation_type in CROSS_TIER)
 
 
 def _reject_constant(name: str) -> Any:

@@ -65,6 +65,10 @@ class LearningRelation:
             ) -> LearningRelation:
         return cls(from_id, relation_type, to_id)
 
+    def key(self) -> tuple[LearningId, RelationType, LearningId]:
+        """What identifies an edge in a store: one edge per (from, type, to)."""
+        return self.from_id, self.relation_type, self.to_id
+
     def with_weight(self, weight: float) -> LearningRelation:
         return LearningRelation(self.from_id, self.relation_type, self.to_id, weight,
                                 self.created_at)

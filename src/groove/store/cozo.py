@@ -4,6 +4,9 @@ Rules this module keeps:
 - every value reaches Cozo as a bound `$parameter`; scripts are the constants
   of `queries.py`, rows are converted in `rows.py`;
 - one logical write is one chained script, hence one transaction;
+- a learning's confidence is derived from its usage stats on every write (`rows.learning_row`);
+- the store takes vectors, it never embeds: embedding is slow, and a search must not
+  wait behind an import's embedding on this store's worker thread;
 - the async API runs the blocking engine calls on the store's worker thread.
 """
 
@@ -12,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -21,7 +25,6 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from groove.domain import (
     DEFAULT_DIM,
     Direction,
-    Embedder,
     GrooveExport,
     ImportStats,
     Learning,
@@ -49,6 +52,7 @@ from groove.errors import (
     ImportRejected,
     MigrationError,
     NotFound,
+    StoreClosed,
     ValidationError,
 )
 from groove.store import queries as Q
@@ -78,6 +82,8 @@ def _in_thread(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         store = args[0]
         assert isinstance(store, CozoStore)
+        if store._engine.closed:
+            raise StoreClosed(store.path)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(store._worker, functools.partial(fn, *args, **kwargs))
 
@@ -91,14 +97,13 @@ class CozoStore:
     the same direction, 0 unrelated, -1 opposite.
     """
 
-    def __init__(self, engine: Engine, embedder: Embedder | None, dim: int, version: int):
+    def __init__(self, engine: Engine, dim: int, version: int):
         # One worker thread per store: calls reuse a warm thread (a pool rotating through
         # cold threads measured ~0.6 ms slower per search here), and the database sees one
         # caller at a time. A long call (an import) delays the store's other calls.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groove-store")
         self._engine = engine
-        self.embedder = embedder
-        self.dim = embedder.dim if embedder is not None else dim
+        self.dim = dim
         self.schema_version = version
         self._index: VectorIndex | None = None
         self._index_lock = threading.Lock()
@@ -112,7 +117,6 @@ class CozoStore:
         cls,
         path: Path | str,
         *,
-        embedder: Embedder | None = None,
         engine: str = "mnestic",
         durable: bool = True,
         lock_timeout: float = 0.0,
@@ -125,11 +129,11 @@ class CozoStore:
         up to `lock_timeout` seconds.
         """
         return await asyncio.to_thread(
-            cls._open_sync, Path(path), embedder, engine, durable, lock_timeout, dim,
+            cls._open_sync, Path(path), engine, durable, lock_timeout, dim,
             tuple(migrations))
 
     @classmethod
-    def _open_sync(cls, path: Path, embedder: Embedder | None, engine_name: str, durable: bool,
+    def _open_sync(cls, path: Path, engine_name: str, durable: bool,
                    lock_timeout: float, dim: int, migrations: tuple[Migration, ...]) -> CozoStore:
         engine = Engine.open(path, engine=engine_name, durable=durable, lock_timeout=lock_timeout)
         try:
@@ -137,15 +141,22 @@ class CozoStore:
         except BaseException:
             engine.close()
             raise
-        return cls(engine, embedder, dim, version)
+        return cls(engine, dim, version)
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._worker, self._engine.close)
-        self._worker.shutdown(wait=False)
+        """Close once; later calls are no-ops, other methods raise `StoreClosed`."""
+        if self._engine.closed:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._engine.close)
+        finally:
+            self._worker.shutdown(wait=False)
 
     def close_sync(self) -> None:
-        self._engine.close()
-        self._worker.shutdown(wait=False)
+        try:
+            self._engine.close()
+        finally:
+            self._worker.shutdown(wait=False)
 
     async def __aenter__(self) -> CozoStore:
         return self
@@ -178,40 +189,47 @@ class CozoStore:
     @_in_thread
     def store(self, learning: Learning, embedding: Embedding | None = None,
               model_id: str | None = None,
-              relations: Sequence[LearningRelation] = ()) -> LearningId:
-        """Store a new learning with default usage stats, its embedding and `relations`
-        (e.g. the provenance edge of a copy), in one transaction.
-
-        With no `embedding` given and an embedder configured, the learning's
-        description and insight are embedded. `model_id` names the model of a given
-        embedding (default: the store's). An id that exists is an error.
+              relations: Sequence[LearningRelation] = (),
+              usage: UsageStats | None = None) -> LearningId:
+        """Store a new learning with its usage stats (default: the prior), its embedding
+        (none: not searchable by similarity) and `relations` (e.g. the provenance edge of
+        a copy), in one transaction. Its confidence is the usage stats' mean, whatever
+        `learning.confidence` says. `model_id` names the model of the embedding (default:
+        the store's). An id that exists is an error.
         """
-        vector, model = self._vector_for(learning, embedding)
-        model = model_id or model
+        vector = None if embedding is None else self._check_vector(embedding)
+        model = None if vector is None else (model_id or self._model_id())
         with self._engine.write_lock():
             extra = None
             if relations:
                 self._check_relation_ends(relations, also=[str(learning.id)])
                 extra = (Q.PUT_RELATIONS, {"relations": [codec.relation_row(r) for r in relations]})
-            self._write_new([learning], [UsageStats()], [vector], model, extra=extra)
+            self._write_new([learning], [usage or UsageStats()], [vector], model, extra=extra)
         return learning.id
 
     @_in_thread
     def store_many(self, learnings: Sequence[Learning],
-                   embeddings: Sequence[Embedding] | None = None) -> list[LearningId]:
+                   embeddings: Sequence[Embedding] | None = None,
+                   model_id: str | None = None,
+                   usage: Sequence[UsageStats] | None = None) -> list[LearningId]:
         """Bulk store in one transaction: all or nothing."""
-        if embeddings is not None and len(embeddings) != len(learnings):
-            raise ValidationError("one embedding per learning is needed", field="embeddings")
+        return self._store_many(learnings, embeddings, model_id, usage)
+
+    def _store_many(self, learnings: Sequence[Learning], embeddings: Sequence[Embedding] | None,
+                    model_id: str | None, usage: Sequence[UsageStats] | None
+                    ) -> list[LearningId]:
+        for name, given in (("embeddings", embeddings), ("usage", usage)):
+            if given is not None and len(given) != len(learnings):
+                raise ValidationError(f"one entry per learning is needed, got {len(given)} "
+                                      f"for {len(learnings)}", field=name)
+        vectors: list[Vector | None] = [None] * len(learnings)
+        model = None
         if embeddings is not None:
-            vectors: list[Vector | None] = [self._check_vector(e) for e in embeddings]
-            model = self._model_id()
-        elif self.embedder is not None and learnings:
-            vectors = list(self._embed([x.content.embedding_text() for x in learnings]))
-            model = self.embedder.model_id
-        else:
-            vectors, model = [None] * len(learnings), None
+            vectors = [self._check_vector(e) for e in embeddings]
+            model = model_id or self._model_id()
+        stats = list(usage) if usage is not None else [UsageStats() for _ in learnings]
         with self._engine.write_lock():
-            self._write_new(list(learnings), [UsageStats() for _ in learnings], vectors, model)
+            self._write_new(list(learnings), stats, vectors, model)
         return [x.id for x in learnings]
 
     def _write_new(self, learnings: list[Learning], usage: list[UsageStats],
@@ -225,7 +243,8 @@ class CozoStore:
             self._check_model(model)
         script = Q.INSERT_LEARNINGS + Q.PUT_USAGE
         params: dict[str, Any] = {
-            "learnings": [codec.learning_row(x) for x in learnings],
+            "learnings": [codec.learning_row(x, u)
+                          for x, u in zip(learnings, usage, strict=True)],
             "usage": [codec.usage_row(x.id, u) for x, u in zip(learnings, usage, strict=True)],
         }
         if with_vec:
@@ -266,23 +285,35 @@ class CozoStore:
         return [codec.row_learning(by_id[i]) for i in ids if i in by_id]
 
     @_in_thread
-    def update(self, learning: Learning) -> None:
-        """Replace a stored learning's fields; re-embeds when its text changed."""
+    def update(self, learning: Learning, embedding: Embedding | None = None,
+               model_id: str | None = None) -> Learning:
+        """Replace a stored learning's fields and return it as stored: `updated_at` is now,
+        confidence comes from the stored usage stats (a stale object cannot reset it).
+        When the text changes, the new text's `embedding` is required if the learning has
+        a vector, so an old vector never stays behind for new words."""
         id = str(learning.id)
+        vector = None if embedding is None else self._check_vector(embedding)
         with self._engine.write_lock():
             rows = self._engine.query(Q.GET_LEARNING, {"id": id})
-            if not rows:
+            usage_rows = self._engine.query(Q.GET_USAGE, {"id": id})
+            if not rows or not usage_rows:
                 raise NotFound(learning.id)
             old = codec.row_learning(rows[0])
-            script = Q.PUT_LEARNINGS
-            params: dict[str, Any] = {"learnings": [codec.learning_row(learning)]}
-            vector = None
             text_changed = old.content.embedding_text() != learning.content.embedding_text()
-            if text_changed and self.embedder is not None:
-                vector = self._embed([learning.content.embedding_text()])[0]
-                self._check_model(self.embedder.model_id)
+            if text_changed and vector is None and self._engine.query(Q.GET_EMBEDDING,
+                                                                      {"id": id}):
+                raise ValidationError("the text changed: pass the embedding of the new text",
+                                      field="embedding")
+            usage = codec.row_usage(usage_rows[0])
+            learning = replace(learning, created_at=old.created_at, updated_at=utcnow(),
+                               confidence=usage.confidence())
+            script = Q.PUT_LEARNINGS
+            params: dict[str, Any] = {"learnings": [codec.learning_row(learning, usage)]}
+            if vector is not None:
+                model = model_id or self._model_id()
+                self._check_model(model)
                 script += Q.PUT_EMBEDDINGS
-                params["embeddings"] = [[id, self.embedder.model_id, vector.tobytes()]]
+                params["embeddings"] = [[id, model, vector.tobytes()]]
             self._engine.mutate(script, params)
             if self._index is not None:
                 with self._index_lock:
@@ -292,6 +323,7 @@ class CozoStore:
                     else:
                         self._index.set_meta(id, learning.scope.to_db_string(),
                                              learning.category.value)
+        return learning
 
     @_in_thread
     def find_by_scope(self, scope: Scope) -> list[Learning]:
@@ -602,28 +634,8 @@ class CozoStore:
     def _check_vector(self, embedding: Embedding) -> Vector:
         return as_unit_vector(embedding, self.dim)
 
-    def _vector_for(self, learning: Learning, embedding: Embedding | None
-                    ) -> tuple[Vector | None, str | None]:
-        if embedding is not None:
-            return self._check_vector(embedding), self._model_id()
-        if self.embedder is not None:
-            return self._embed([learning.content.embedding_text()])[0], self.embedder.model_id
-        return None, None
-
-    def _embed(self, texts: list[str]) -> list[Vector]:
-        assert self.embedder is not None
-        try:
-            matrix = self.embedder.embed(texts)
-        except GrooveError:
-            raise
-        except Exception as e:
-            raise EmbeddingError(f"embedder {self.embedder.model_id} failed: {e}") from e
-        return [self._check_vector(row) for row in matrix]
-
     def _model_id(self) -> str:
-        """The model a caller-supplied vector is taken to come from."""
-        if self.embedder is not None:
-            return self.embedder.model_id
+        """The model a vector given without a model id is taken to come from."""
         stored = self._stored_model_id()
         return stored or "unspecified"
 
@@ -655,30 +667,56 @@ class CozoStore:
             learnings = [x for x in learnings if x.scope.to_db_string() in scopes]
         learnings.sort(key=lambda x: (x.created_at, str(x.id)))
         usage = {r[0]: codec.row_usage(r) for r in self._engine.query(Q.ALL_USAGE)}
-        kept = {str(x.id) for x in learnings}
         relations = [codec.row_relation(r) for r in self._engine.query(Q.ALL_RELATIONS)]
-        if scopes is not None:
-            relations = [r for r in relations if str(r.from_id) in kept]
         relations.sort(key=lambda r: (r.created_at, str(r.from_id), str(r.to_id)))
-        return GrooveExport(
+        doc = GrooveExport(
             learnings=[LearningExport(x, usage.get(str(x.id), UsageStats())) for x in learnings],
             params=[codec.row_param(r) for r in self._engine.query(Q.ALL_PARAMS)],
             relations=relations,
         )
+        doc.prune_relations()
+        return doc
 
-    @_in_thread
-    def import_(self, export: GrooveExport, *, batch_size: int = 100,
-                progress: Callable[[int, int], None] | None = None) -> ImportStats:
+    async def import_(self, export: GrooveExport, *,
+                      embed: Callable[[list[str]], Awaitable[Vector]] | None = None,
+                      model_id: str | None = None, batch_size: int = 100,
+                      progress: Callable[[int, int], None] | None = None) -> ImportStats:
         """Add what the document holds that this store lacks; original ids are kept.
 
-        Everything is validated before the first write. Learnings are written
-        (with usage stats and fresh embeddings) in transactions of `batch_size`;
-        `progress(done, total)` is called after each.
+        Everything is validated before the first write. Learnings are written (with
+        their usage stats and the vectors `embed` gives for their texts, made by
+        `model_id`) in transactions of `batch_size`; `embed` runs between the writes, off
+        this store's thread, so searches are not queued behind it. `progress(done,
+        total)` is called after each batch.
         """
-        stats = ImportStats()
+        new = await self._import_plan(export)
+        stats = ImportStats(learnings_skipped=len(export.learnings) - len(new))
+        total = len(new)
+        if progress is not None:
+            progress(0, total)
+        for start in range(0, total, max(1, batch_size)):
+            batch = new[start:start + batch_size]
+            vectors = None
+            if embed is not None:
+                vectors = list(await embed([le.learning.content.embedding_text()
+                                            for le in batch]))
+                stats.embeddings_computed += len(batch)
+            await self.store_many([le.learning for le in batch], vectors, model_id,
+                                  [le.usage_stats for le in batch])
+            stats.learnings_imported += len(batch)
+            if progress is not None:
+                progress(stats.learnings_imported, total)
+        params, relations = await self._import_rest(export)
+        stats.params_imported, stats.params_skipped = params, len(export.params) - params
+        stats.relations_imported = relations
+        stats.relations_skipped = len(export.relations) - relations
+        return stats
+
+    @_in_thread
+    def _import_plan(self, export: GrooveExport) -> list[LearningExport]:
+        """The records this store lacks, after checking every relation has its ends."""
         incoming = [str(le.learning.id) for le in export.learnings]
         existing = self._existing(incoming)
-        new = [le for le in export.learnings if str(le.learning.id) not in existing]
         # Relations may point at learnings already here or arriving in this document.
         try:
             self._check_relation_ends(export.relations, also=incoming)
@@ -687,25 +725,11 @@ class CozoStore:
                          if e.id in (str(r.from_id), str(r.to_id)))
             raise ImportRejected(f"relation points at learning {e.id}, which is neither in "
                                  "the file nor in the store", field=f"relations[{index}]") from None
-        stats.learnings_skipped = len(export.learnings) - len(new)
-        total = len(new)
-        if progress is not None:
-            progress(0, total)
-        for start in range(0, total, max(1, batch_size)):
-            batch = new[start:start + batch_size]
-            if self.embedder is not None:
-                vectors: list[Vector | None] = list(self._embed(
-                    [le.learning.content.embedding_text() for le in batch]))
-                model: str | None = self.embedder.model_id
-                stats.embeddings_computed += len(batch)
-            else:
-                vectors, model = [None] * len(batch), None
-            with self._engine.write_lock():
-                self._write_new([le.learning for le in batch],
-                                [le.usage_stats for le in batch], vectors, model)
-            stats.learnings_imported += len(batch)
-            if progress is not None:
-                progress(stats.learnings_imported, total)
+        return [le for le in export.learnings if str(le.learning.id) not in existing]
+
+    @_in_thread
+    def _import_rest(self, export: GrooveExport) -> tuple[int, int]:
+        """Params and relations the store lacks, in one transaction: (params, relations)."""
         with self._engine.write_lock():
             have_params = {p.name for p in map(codec.row_param, self._engine.query(Q.ALL_PARAMS))}
             params = [p for p in export.params if p.name not in have_params]
@@ -721,10 +745,7 @@ class CozoStore:
                 values["relations"] = [codec.relation_row(r) for r in relations]
             if script:
                 self._engine.mutate(script, values)
-        stats.params_imported, stats.params_skipped = len(params), len(export.params) - len(params)
-        stats.relations_imported = len(relations)
-        stats.relations_skipped = len(export.relations) - len(relations)
-        return stats
+        return len(params), len(relations)
 
     # -- proposals (enterprise tier) -------------------------------------------------
 
@@ -743,18 +764,36 @@ class CozoStore:
         return [p for p in out if status is None or p.status == status]
 
     @_in_thread
-    def accept_proposal(self, proposal: Proposal, copy: Learning,
-                        relation: LearningRelation) -> None:
-        """Store the curated copy, its provenance edge and the decision in one transaction."""
-        vector, model = self._vector_for(copy, None)
+    def accept_proposal(self, proposal: Proposal, copy: Learning, relation: LearningRelation,
+                        embedding: Embedding | None = None, model_id: str | None = None
+                        ) -> None:
+        """Store the curated copy (with `embedding`), its provenance edge and the decision
+        in one transaction, if the proposal is still pending."""
+        vector = None if embedding is None else self._check_vector(embedding)
+        model = None if vector is None else (model_id or self._model_id())
         with self._engine.write_lock():
-            current = self._engine.query(Q.GET_PROPOSAL, {"id": str(proposal.id)})
-            if not current or current[0][7] != ProposalStatus.PENDING.value:
-                raise ValidationError(f"proposal {proposal.id} is not pending", field="proposal")
+            self._check_pending(proposal)
             self._write_new([copy], [UsageStats()], [vector], model, extra=(
                 Q.PUT_RELATIONS + Q.PUT_PROPOSALS,
                 {"relations": [codec.relation_row(relation)],
                  "proposals": [codec.proposal_row(proposal)]}))
+
+    @_in_thread
+    def reject_proposal(self, proposal: Proposal) -> None:
+        """Record a rejection if the proposal is still pending, checked and written under
+        one lock, so a concurrent accept cannot be overwritten."""
+        with self._engine.write_lock():
+            self._check_pending(proposal)
+            self._engine.mutate(Q.PUT_PROPOSALS, {"proposals": [codec.proposal_row(proposal)]})
+
+    def _check_pending(self, proposal: Proposal) -> None:
+        current = self._engine.query(Q.GET_PROPOSAL, {"id": str(proposal.id)})
+        if not current:
+            raise NotFound(proposal.id, "proposal")
+        status = codec.row_proposal(current[0]).status
+        if status is not ProposalStatus.PENDING:
+            raise ValidationError(f"proposal {proposal.id} is already {status}",
+                                  field="proposal")
 
     # -- integrity ---------------------------------------------------------------
 

@@ -1,5 +1,7 @@
-"""What any groove store offers, so another backend (or a client of a warm groove
-process) can stand in for `CozoStore`."""
+"""What any groove store offers, so another backend can stand in for `CozoStore`.
+
+Stores take vectors; they never embed (the service above them does).
+"""
 
 from __future__ import annotations
 
@@ -30,9 +32,11 @@ class LearningStore(Protocol):
 
     async def store(self, learning: Learning, embedding: Embedding | None = None,
                     model_id: str | None = None,
-                    relations: Sequence[LearningRelation] = ()) -> LearningId: ...
+                    relations: Sequence[LearningRelation] = (),
+                    usage: UsageStats | None = None) -> LearningId: ...
     async def get(self, id: LearningId) -> Learning | None: ...
-    async def update(self, learning: Learning) -> None: ...
+    async def update(self, learning: Learning, embedding: Embedding | None = None,
+                     model_id: str | None = None) -> Learning: ...
     async def find_by_scope(self, scope: Scope) -> list[Learning]: ...
     async def find_by_category(self, category: LearningCategory) -> list[Learning]: ...
     async def semantic_search(

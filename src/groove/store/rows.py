@@ -24,8 +24,11 @@ from groove.domain.proposal import Proposal, ProposalStatus
 from groove.errors import GrooveError, SerializationError
 
 
-def learning_row(learning: Learning) -> list[Any]:
+def learning_row(learning: Learning, usage: UsageStats) -> list[Any]:
+    """The stored row; confidence and its rank key come from `usage`, the one place
+    confidence is derived, so the two can never drift apart."""
     pattern = learning.content.pattern
+    confidence = usage.confidence()
     return [
         str(learning.id),
         learning.scope.to_db_string(),
@@ -33,12 +36,12 @@ def learning_row(learning: Learning) -> list[Any]:
         learning.content.description,
         None if pattern is None else json.dumps(pattern, ensure_ascii=False),
         learning.content.insight,
-        float(learning.confidence),
+        confidence,
         to_micros(learning.created_at),
         to_micros(learning.updated_at),
         learning.source.source_type,
         json.dumps(learning.source.to_dict(), ensure_ascii=False),
-        -float(learning.confidence),
+        -confidence,
         -to_micros(learning.updated_at),
     ]
 

@@ -1,0 +1,212 @@
+"""Commands on learnings: add, list, show, search, outcome, relate, related, delete."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from groove.cli import render
+from groove.cli.app import (
+    CATEGORIES,
+    OUTCOMES,
+    RELATIONS,
+    State,
+    call,
+    json_option,
+    main,
+    run,
+    tier_choice,
+)
+from groove.domain import LearningCategory, Outcome, RelationType, Scope
+from groove.errors import ValidationError
+from groove.tiers import Tier
+
+
+@main.command()
+@click.argument("text")
+@click.option("--insight", default="", help="The actionable insight to inject later.")
+@click.option("--category", type=click.Choice(CATEGORIES), default="preference",
+              show_default=True)
+@tier_choice(help="Where to store it (default: project inside a project, else user).")
+@click.option("--pattern", help="Structured data for the learning, as JSON.")
+@json_option
+@run
+async def add(state: State, text: str, insight: str, category: str, tier: str | None,
+              pattern: str | None, as_json: bool) -> None:
+    """Store a learning (embedded with the default model) and print its id.
+
+    Example:  groove add 'Use pytest fixtures' --insight 'not setUp' --category preference
+    """
+    parsed = None
+    if pattern is not None:
+        try:
+            parsed = json.loads(pattern)
+        except json.JSONDecodeError as e:
+            raise ValidationError(f"not valid JSON ({e.msg} at column {e.colno})",
+                                  field="--pattern") from None
+    added = await call(state, lambda api, ctx: api.add(
+        ctx, text, insight=insight, category=LearningCategory(category), pattern=parsed,
+        tier=Tier(tier) if tier else None))
+    if as_json:
+        render.emit_json(render.learning_json(added))
+    else:
+        click.echo(str(added.learning.id))
+        render.info(f"stored in the {added.tier.value} tier")
+
+
+@main.command(name="list")
+@tier_choice(multiple=True, help="Only these tiers (repeatable).")
+@click.option("--scope", help="Only this scope: global, user:ID or project:PATH.")
+@click.option("--category", type=click.Choice(CATEGORIES))
+@click.option("--sort", type=click.Choice(["confidence", "recent"]), default="confidence",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@json_option
+@run
+async def list_(state: State, tier: tuple[str, ...], scope: str | None, category: str | None,
+                sort: str, limit: int, as_json: bool) -> None:
+    """List learnings of the read tiers. Never loads the embedding model.
+
+    Example:  groove list --category preference --sort recent --limit 10
+    """
+    items = await call(state, lambda api, ctx: api.list(
+        ctx, tiers=[Tier(t) for t in tier], scope=Scope.from_db_string(scope) if scope else None,
+        category=LearningCategory(category) if category else None, sort=sort, limit=limit))
+    if as_json:
+        render.emit_json([render.learning_json(t) for t in items])
+    else:
+        render.learnings_table(items)
+
+
+@main.command()
+@click.argument("id")
+@json_option
+@run
+async def show(state: State, id: str, as_json: bool) -> None:
+    """Show one learning: content, confidence with its interval, usage, relations, source.
+
+    Example:  groove show 0196f3a2
+    """
+    detail = await call(state, lambda api, ctx: api.get(ctx, id))
+    if as_json:
+        lo, hi = detail.usage.interval()
+        render.emit_json({**render.learning_json(detail.found),
+                          "usage_stats": detail.usage.to_dict(),
+                          "confidence_interval": [lo, hi],
+                          "relations": [r.to_dict() for r in detail.relations]})
+    else:
+        render.show_learning(detail.found, detail.usage, detail.relations)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@tier_choice(multiple=True, help="Only these tiers (repeatable).")
+@json_option
+@run
+async def search(state: State, text: str, limit: int, tier: tuple[str, ...],
+                 as_json: bool) -> None:
+    """Semantic search across the read tiers; similarity is cosine, in [-1, 1].
+
+    Example:  groove search 'how do we write tests' --limit 5
+    """
+    hits = await call(state, lambda api, ctx: api.search(
+        ctx, text, limit=limit, tiers=[Tier(t) for t in tier]))
+    if as_json:
+        render.emit_json([render.learning_json(h, "similarity") for h in hits])
+    else:
+        render.learnings_table(hits, "similarity")
+
+
+@main.command()
+@click.argument("id")
+@click.argument("outcome", type=click.Choice(OUTCOMES))
+@json_option
+@run
+async def outcome(state: State, id: str, outcome: str, as_json: bool) -> None:
+    """Record what happened after a learning was used; shows confidence before and after.
+
+    Example:  groove outcome 0196f3a2 helpful
+    """
+    report = await call(state, lambda api, ctx: api.record_outcome(ctx, id, Outcome(outcome)))
+    lid = report.found.learning.id
+    if as_json:
+        render.emit_json({"id": str(lid), "tier": report.found.tier.value,
+                          "outcome": outcome, "confidence_before": report.confidence_before,
+                          "confidence_after": report.confidence_after,
+                          "usage_stats": report.usage.to_dict()})
+    else:
+        click.echo(f"{lid}: confidence {report.confidence_before:.3f} -> "
+                   f"{report.confidence_after:.3f}")
+
+
+@main.command()
+@click.argument("from_id")
+@click.argument("relation", type=click.Choice(RELATIONS))
+@click.argument("to_id")
+@json_option
+@run
+async def relate(state: State, from_id: str, relation: str, to_id: str, as_json: bool) -> None:
+    """Link two learnings: FROM supersedes|contradicts|derived_from|related_to|specializes TO.
+
+    Example:  groove relate 0196f3a2 supersedes 0196e001
+    """
+    r = await call(state, lambda api, ctx: api.relate(ctx, from_id, RelationType(relation),
+                                                      to_id))
+    if as_json:
+        render.emit_json(r.to_dict())
+    else:
+        click.echo(f"{r.from_id} {r.relation_type.value} {r.to_id}")
+
+
+@main.command()
+@click.argument("id")
+@json_option
+@run
+async def related(state: State, id: str, as_json: bool) -> None:
+    """Relations of a learning, both ways.
+
+    Example:  groove related 0196f3a2
+    """
+    relations = (await call(state, lambda api, ctx: api.get(ctx, id))).relations
+    if as_json:
+        render.emit_json([r.to_dict() for r in relations])
+        return
+    if not relations:
+        render.info("no relations")
+    render.table(None, ["from", "relation", "to"], (
+        (str(r.from_id), r.relation_type.value, str(r.to_id)) for r in relations))
+
+
+@main.command()
+@click.argument("id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@run
+async def delete(state: State, id: str, yes: bool, as_json: bool) -> None:
+    """Delete a learning with its stats, embedding and relations.
+
+    Example:  groove delete 0196f3a2 --yes
+    """
+    async def body(api: Any, ctx: Any) -> Any:
+        found = (await api.get(ctx, id)).found
+        if not yes:
+            desc = render.short(found.learning.content.description, 60)
+            if not sys.stdin.isatty():
+                raise ValidationError("refusing to delete without confirmation; pass --yes",
+                                      field="--yes")
+            if not click.confirm(f"delete {found.learning.id} ({desc})?", err=True):
+                return None
+        return await api.delete(ctx, found.learning.id)
+
+    found = await call(state, body)
+    if found is None:
+        render.info("nothing deleted")
+        return
+    if as_json:
+        render.emit_json({"deleted": str(found.learning.id), "tier": found.tier.value})
+    else:
+        click.echo(f"deleted {found.learning.id}")

@@ -1,0 +1,266 @@
+"""`LocalGroove`: the use cases run in this process, over the databases it opens itself.
+
+One per process: it owns the store pool (one handle per database path) and the
+embedding lanes, and makes a cheap tier view per request from its context.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from groove.config import GrooveConfig, ensure_gitignored
+from groove.domain import (
+    Embedder,
+    GrooveExport,
+    ImportStats,
+    Learning,
+    LearningCategory,
+    LearningContent,
+    LearningRelation,
+    LearningSource,
+    Outcome,
+    RelationType,
+    Scope,
+    SystemParam,
+    UserCreatedSource,
+)
+from groove.domain.proposal import Proposal, ProposalStatus
+from groove.embedder import EmbeddingLanes
+from groove.errors import GrooveError, NotFound, ValidationError
+from groove.plugin import Capability, Harness, PluginContext
+from groove.service.protocol import (
+    Check,
+    DoctorReport,
+    Id,
+    InitReport,
+    LearningDetail,
+    OutcomeReport,
+    RequestContext,
+)
+from groove.store import CURRENT_SCHEMA_VERSION
+from groove.store.pool import StorePool
+from groove.tiers import GrooveStorage, Tier, TieredLearning
+
+MIN_ID_PREFIX = 4
+
+
+def parse_id(value: Id) -> Id:
+    """A full UUID, or an abbreviation (at least 4 characters) resolved like git's."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        cleaned = value.strip().lower()
+        if len(cleaned) < MIN_ID_PREFIX:
+            raise ValidationError(f"give at least {MIN_ID_PREFIX} characters of the id",
+                                  field="id") from None
+        return cleaned
+
+
+class LocalGroove:
+    """`GrooveAPI` in this process. Close it once when done."""
+
+    def __init__(self, config: GrooveConfig, *, embedder: Embedder | None = None):
+        self.config = config
+        self.pool = StorePool(engine=config.engine, lock_timeout=config.lock_timeout)
+        self.embedder = embedder
+        self.embeddings = None if embedder is None else EmbeddingLanes(embedder)
+
+    def view(self, ctx: RequestContext) -> GrooveStorage:
+        """The tiers as seen from `ctx` (cheap; shares this process's stores)."""
+        return GrooveStorage(self.config, self.pool, ctx.project_root, self.embeddings)
+
+    async def close(self) -> None:
+        try:
+            await self.pool.close_all()
+        finally:
+            if self.embeddings is not None:
+                self.embeddings.close()
+
+    async def __aenter__(self) -> LocalGroove:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- set-up --------------------------------------------------------------------
+
+    async def init(self, ctx: RequestContext) -> InitReport:
+        if ctx.project_root is None:
+            raise ValidationError("name the project root to initialise", field="path")
+        root = ctx.project_root.resolve()
+        (root / ".vibes").mkdir(parents=True, exist_ok=True)
+        tiers = self.view(RequestContext(root))
+        await tiers.store_for(Tier.PROJECT)
+        await tiers.store_for(Tier.USER)
+        paths = {t.value: str(tiers.tier_path(t)) for t in tiers.get_read_tiers()}
+        return InitReport(root, paths, ensure_gitignored(root))
+
+    # -- learnings -----------------------------------------------------------------
+
+    async def add(self, ctx: RequestContext, description: str, *, insight: str = "",
+                  category: LearningCategory = LearningCategory.PREFERENCE,
+                  pattern: Any = None, tier: Tier | None = None,
+                  source: LearningSource | None = None) -> TieredLearning:
+        if not description.strip():
+            raise ValidationError("is blank; a learning needs words", field="description")
+        tiers = self.view(ctx)
+        where = tier or tiers.default_write_tier()
+        learning = Learning.new(tiers.default_scope(where), LearningCategory.parse(str(category)),
+                                LearningContent(description, insight, pattern),
+                                source or UserCreatedSource())
+        return await tiers.add(learning, where)
+
+    async def get(self, ctx: RequestContext, id: Id) -> LearningDetail:
+        tiers = self.view(ctx)
+        found = await tiers.locate(parse_id(id))
+        return LearningDetail(found, await tiers.usage(found), await tiers.relations(found))
+
+    async def list(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
+                   scope: Scope | None = None, category: LearningCategory | None = None,
+                   sort: str = "confidence", limit: int | None = 50
+                   ) -> builtins.list[TieredLearning]:
+        return await self.view(ctx).list(list(tiers) or None, scope, category, sort, limit)
+
+    async def search(self, ctx: RequestContext, query: str, *, limit: int = 10,
+                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None
+                     ) -> builtins.list[TieredLearning]:
+        return await self.view(ctx).search(query, limit, list(tiers) or None, category)
+
+    async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
+                                 limit: int = 5) -> builtins.list[TieredLearning]:
+        return await self.view(ctx).find_for_injection(limit, query)
+
+    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome
+                             ) -> OutcomeReport:
+        tiers = self.view(ctx)
+        found = await tiers.locate(parse_id(id))
+        before = found.learning.confidence
+        _, stats = await tiers.record_outcome(found.learning.id, Outcome.parse(str(outcome)))
+        return OutcomeReport(found, Outcome.parse(str(outcome)), before, stats)
+
+    async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
+                     to_id: Id) -> LearningRelation:
+        return await self.view(ctx).relate(parse_id(from_id), relation, parse_id(to_id))
+
+    async def delete(self, ctx: RequestContext, id: Id) -> TieredLearning:
+        return await self.view(ctx).delete(parse_id(id))
+
+    # -- files -----------------------------------------------------------------------
+
+    async def export(self, ctx: RequestContext, path: Path | None = None, *,
+                     tiers: Sequence[Tier] = (), scope: Scope | None = None) -> GrooveExport:
+        return await self.view(ctx).export(path, list(tiers) or None, scope)
+
+    async def import_(self, ctx: RequestContext, path: Path, *, tier: Tier | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> ImportStats:
+        return await self.view(ctx).import_(path, tier, progress=progress)
+
+    # -- promotion -----------------------------------------------------------------
+
+    async def promote(self, ctx: RequestContext, id: Id) -> TieredLearning:
+        return await self.view(ctx).promote(parse_id(id))
+
+    async def propose(self, ctx: RequestContext, id: Id, *, org: str | None = None
+                      ) -> Proposal:
+        return await self.view(ctx).propose(parse_id(id), org)
+
+    async def proposals(self, ctx: RequestContext, *, org: str | None = None,
+                        status: ProposalStatus | None = None) -> builtins.list[Proposal]:
+        return await self.view(ctx).proposals(org, status)
+
+    async def accept(self, ctx: RequestContext, id: Id, *, curator: str | None = None,
+                     org: str | None = None) -> tuple[Proposal, Learning]:
+        return await self.view(ctx).accept(parse_id(id), curator, org)
+
+    async def reject(self, ctx: RequestContext, id: Id, reason: str, *,
+                     curator: str | None = None, org: str | None = None) -> Proposal:
+        return await self.view(ctx).reject(parse_id(id), reason, curator, org)
+
+    # -- the system ----------------------------------------------------------------
+
+    async def params(self, ctx: RequestContext, name: str | None = None, *,
+                     tier: Tier = Tier.USER) -> builtins.list[SystemParam]:
+        store = await self.view(ctx).read_store(tier)
+        if name is None:
+            return [] if store is None else await store.all_params()
+        param = None if store is None else await store.get_param(name)
+        if param is None:
+            raise NotFound(name, "param")
+        return [param]
+
+    async def stats(self, ctx: RequestContext) -> builtins.list[dict[str, Any]]:
+        tiers = self.view(ctx)
+        out: builtins.list[dict[str, Any]] = []
+        for tier in tiers.get_read_tiers():
+            path = tiers.tier_path(tier)
+            store = await tiers.read_store(tier)
+            if store is None:
+                out.append({"tier": tier.value, "path": str(path), "exists": False})
+                continue
+            out.append({
+                "tier": tier.value, "path": str(path), "exists": True,
+                "size_bytes": _dir_size(path), "learnings": await store.count(),
+                "by_category": {k.value: v for k, v in (await store.count_by_category()).items()},
+                "by_scope": await store.count_by_scope(),
+                "schema_version": await store.get_schema_version(),
+                "embedding_models": await store.embedding_models(),
+                "engine": store.engine_name, "durable_writes": store.durable,
+            })
+        return out
+
+    async def doctor(self, ctx: RequestContext, *, check_model: bool = True) -> DoctorReport:
+        """Config, every tier (opens, schema, integrity) and the embedder, each with a fix."""
+        report = DoctorReport()
+        checks = report.checks
+        checks.append(Check("config", True, str(self.config.path)))
+        tiers = self.view(ctx)
+        storage: GrooveStorage | None = tiers
+        for tier in tiers.get_read_tiers():
+            path = tiers.tier_path(tier)
+            try:
+                store = await tiers.read_store(tier)
+                if store is None:
+                    checks.append(Check(f"{tier.value} tier", True, f"{path} not created yet"))
+                    continue
+                version = await store.get_schema_version()
+                problems = await store.check_integrity()
+                checks.append(Check(
+                    f"{tier.value} tier", not problems and version == CURRENT_SCHEMA_VERSION,
+                    f"{path}: schema v{version}, {await store.count()} learnings"
+                    + (f"; {len(problems)} problems: " + "; ".join(problems[:5])
+                       if problems else ", integrity ok"),
+                    "export what is readable (groove export), then re-import it into a "
+                    "fresh store" if problems else ""))
+            except GrooveError as e:
+                checks.append(Check(f"{tier.value} tier", False, str(e), "see the message"))
+                if tier is Tier.USER:
+                    storage = None
+        embedder = self.embedder if check_model else None
+        plugin = PluginContext(Harness.detect(), storage, embedder)
+        if check_model:
+            why = plugin.missing().get(Capability.SEMANTIC_SEARCH)
+            checks.append(Check("embedder", why is None, why or "the model loads and embeds",
+                                "reinstall groove: pip install -e ." if why else ""))
+        report.capabilities = sorted(c.value for c in plugin.capabilities())
+        report.harness = plugin.harness().name
+        return report
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            with contextlib.suppress(OSError):
+                total += (Path(root) / f).stat().st_size
+    return total
+
+
+__all__ = ["LocalGroove", "parse_id"]

@@ -1,0 +1,168 @@
+"""The use cases of groove as one protocol, and the values they return.
+
+Every entry point (the CLI, the hooks, the MCP server) is written against
+`GrooveAPI` and does not know whether it holds the in-process `LocalGroove` or a
+client of the warm groove server: both satisfy it. A request names where it comes
+from (`RequestContext`) instead of changing shared state, so one process serves
+every project of its user.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from groove.domain import (
+    GrooveExport,
+    ImportStats,
+    Learning,
+    LearningCategory,
+    LearningId,
+    LearningRelation,
+    LearningSource,
+    Outcome,
+    RelationType,
+    Scope,
+    SystemParam,
+    UsageStats,
+)
+from groove.domain.proposal import Proposal, ProposalStatus
+from groove.tiers import Tier, TieredLearning
+
+Id = LearningId | str
+"""A full id, or an abbreviation of at least 4 characters resolved like git's."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where a request comes from: the project it runs in (None: outside any project)."""
+
+    project_root: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"project_root": None if self.project_root is None else str(self.project_root)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RequestContext:
+        root = d.get("project_root")
+        return cls(None if root is None else Path(root))
+
+
+@dataclass(slots=True)
+class LearningDetail:
+    """One learning with what `groove show` tells about it."""
+
+    found: TieredLearning
+    usage: UsageStats
+    relations: list[LearningRelation]
+
+
+@dataclass(slots=True)
+class OutcomeReport:
+    found: TieredLearning
+    outcome: Outcome
+    confidence_before: float
+    usage: UsageStats
+
+    @property
+    def confidence_after(self) -> float:
+        return self.usage.confidence()
+
+
+@dataclass(slots=True)
+class InitReport:
+    project: Path
+    tiers: dict[str, str]
+    gitignore_updated: bool
+
+
+@dataclass(slots=True)
+class Check:
+    """One line of `groove doctor`: what was checked, whether it is fine, how to fix it."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+
+
+@dataclass(slots=True)
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)
+    harness: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+@runtime_checkable
+class GrooveAPI(Protocol):
+    """Everything a person or an agent does with groove, one call per use case."""
+
+    async def init(self, ctx: RequestContext) -> InitReport: ...
+
+    async def add(self, ctx: RequestContext, description: str, *, insight: str = "",
+                  category: LearningCategory = LearningCategory.PREFERENCE,
+                  pattern: Any = None, tier: Tier | None = None,
+                  source: LearningSource | None = None) -> TieredLearning: ...
+
+    async def get(self, ctx: RequestContext, id: Id) -> LearningDetail: ...
+
+    async def list(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
+                   scope: Scope | None = None, category: LearningCategory | None = None,
+                   sort: str = "confidence", limit: int | None = 50
+                   ) -> builtins.list[TieredLearning]: ...
+
+    async def search(self, ctx: RequestContext, query: str, *, limit: int = 10,
+                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None
+                     ) -> builtins.list[TieredLearning]: ...
+
+    async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
+                                 limit: int = 5) -> builtins.list[TieredLearning]: ...
+
+    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome
+                             ) -> OutcomeReport: ...
+
+    async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
+                     to_id: Id) -> LearningRelation: ...
+
+    async def delete(self, ctx: RequestContext, id: Id) -> TieredLearning: ...
+
+    async def export(self, ctx: RequestContext, path: Path | None = None, *,
+                     tiers: Sequence[Tier] = (), scope: Scope | None = None
+                     ) -> GrooveExport: ...
+
+    async def import_(self, ctx: RequestContext, path: Path, *, tier: Tier | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> ImportStats: ...
+
+    async def promote(self, ctx: RequestContext, id: Id) -> TieredLearning: ...
+
+    async def propose(self, ctx: RequestContext, id: Id, *, org: str | None = None
+                      ) -> Proposal: ...
+
+    async def proposals(self, ctx: RequestContext, *, org: str | None = None,
+                        status: ProposalStatus | None = None) -> builtins.list[Proposal]: ...
+
+    async def accept(self, ctx: RequestContext, id: Id, *, curator: str | None = None,
+                     org: str | None = None) -> tuple[Proposal, Learning]: ...
+
+    async def reject(self, ctx: RequestContext, id: Id, reason: str, *,
+                     curator: str | None = None, org: str | None = None) -> Proposal: ...
+
+    async def params(self, ctx: RequestContext, name: str | None = None, *,
+                     tier: Tier = Tier.USER) -> builtins.list[SystemParam]: ...
+
+    async def stats(self, ctx: RequestContext) -> builtins.list[dict[str, Any]]: ...
+
+    async def doctor(self, ctx: RequestContext, *, check_model: bool = True
+                     ) -> DoctorReport: ...
+
+    async def close(self) -> None: ...
