@@ -17,7 +17,6 @@ from groove import (
     LearningExport,
     Outcome,
     RelationType,
-    Scope,
     UsageStats,
     ValidationError,
 )
