@@ -1,19 +1,52 @@
-"""Test helpers that ship with groove: a fast, deterministic stand-in embedder.
+"""Test helpers that ship with groove: a stand-in embedder and a fake of the service.
 
 `HashEmbedder` maps each word to a fixed pseudo-random direction and sums
-them, so texts that share words are similar. It is for fast unit tests only
-and is never used unless passed in explicitly.
+them, so texts that share words are similar. `FakeGroove` is `GrooveAPI` in a
+few dicts. Both are for fast tests only and are never used unless passed in.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from groove.domain import DEFAULT_DIM, Vector
+from groove.domain import (
+    DEFAULT_DIM,
+    GrooveExport,
+    ImportStats,
+    Learning,
+    LearningCategory,
+    LearningContent,
+    LearningExport,
+    LearningId,
+    LearningRelation,
+    LearningSource,
+    Outcome,
+    RelationType,
+    Scope,
+    SystemParam,
+    UsageStats,
+    Vector,
+)
+from groove.domain.proposal import Proposal, ProposalStatus
+from groove.errors import AmbiguousId, NotFound, ValidationError
+from groove.service import (
+    Check,
+    DoctorReport,
+    Id,
+    InitReport,
+    LearningDetail,
+    OutcomeReport,
+    RequestContext,
+)
+from groove.tiers import Tier, TieredLearning
 
 _WORD = re.compile(r"\w+")
 
@@ -38,3 +71,200 @@ class HashEmbedder:
                 out[i] += self._word(w)
             out[i] /= np.linalg.norm(out[i]) or 1.0
         return out
+
+
+class FakeGroove:
+    """An in-memory `GrooveAPI` for testing entry points (hooks, MCP, CLI rendering)
+    without databases or a model: one flat list of learnings, word-overlap search,
+    outcomes on the real Beta update. Not a store: tiers, relations across tiers and
+    proposals are kept only as far as an entry point can observe them."""
+
+    def __init__(self) -> None:
+        self.learnings: dict[LearningId, TieredLearning] = {}
+        self.usage: dict[LearningId, UsageStats] = {}
+        self.relations: list[LearningRelation] = []
+        self.proposal_list: list[Proposal] = []
+        self.param_list: list[SystemParam] = []
+        self.calls: list[str] = []
+
+    def _find(self, id: Id) -> TieredLearning:
+        matches = [t for k, t in self.learnings.items() if str(k).startswith(str(id).lower())]
+        if not matches:
+            raise NotFound(id)
+        if len(matches) > 1:
+            raise AmbiguousId(str(id), [str(t.learning.id) for t in matches])
+        return matches[0]
+
+    async def init(self, ctx: RequestContext) -> InitReport:
+        self.calls.append("init")
+        root = ctx.project_root or Path.cwd()
+        return InitReport(root, {"project": str(root / ".vibes" / "groove")}, False)
+
+    async def add(self, ctx: RequestContext, description: str, *, insight: str = "",
+                  category: LearningCategory = LearningCategory.PREFERENCE,
+                  pattern: Any = None, tier: Tier | None = None,
+                  source: LearningSource | None = None) -> TieredLearning:
+        self.calls.append("add")
+        if not description.strip():
+            raise ValidationError("is blank; a learning needs words", field="description")
+        where = tier or (Tier.PROJECT if ctx.project_root else Tier.USER)
+        scope = Scope.project(str(ctx.project_root)) if where is Tier.PROJECT and \
+            ctx.project_root else Scope.GLOBAL
+        learning = Learning.new(scope, category, LearningContent(description, insight, pattern),
+                                source)
+        found = TieredLearning(learning, where, learning.confidence)
+        self.learnings[learning.id] = found
+        self.usage[learning.id] = UsageStats()
+        return found
+
+    async def get(self, ctx: RequestContext, id: Id) -> LearningDetail:
+        self.calls.append("get")
+        found = self._find(id)
+        lid = found.learning.id
+        return LearningDetail(found, self.usage[lid],
+                              [r for r in self.relations if lid in (r.from_id, r.to_id)])
+
+    async def list(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
+                   scope: Scope | None = None, category: LearningCategory | None = None,
+                   sort: str = "confidence", limit: int | None = 50
+                   ) -> builtins.list[TieredLearning]:
+        self.calls.append("list")
+        items = [t for t in self.learnings.values()
+                 if (not tiers or t.tier in tiers) and (scope is None or t.learning.scope == scope)
+                 and (category is None or t.learning.category is category)]
+        key = (lambda t: t.learning.updated_at) if sort == "recent" else (
+            lambda t: (t.learning.confidence, t.learning.updated_at))
+        items.sort(key=key, reverse=True)
+        return items[:limit]
+
+    async def search(self, ctx: RequestContext, query: str, *, limit: int = 10,
+                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None
+                     ) -> builtins.list[TieredLearning]:
+        self.calls.append("search")
+        words = set(_WORD.findall(query.lower()))
+        hits = []
+        for t in await self.list(ctx, tiers=tiers, category=category, limit=None):
+            text = set(_WORD.findall(t.learning.content.embedding_text().lower()))
+            overlap = len(words & text) / (len(words | text) or 1)
+            if overlap > 0:
+                hits.append(TieredLearning(t.learning, t.tier, overlap))
+        hits.sort(key=lambda t: t.score, reverse=True)
+        return hits[:limit]
+
+    async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
+                                 limit: int = 5) -> builtins.list[TieredLearning]:
+        if query is None:
+            return await self.list(ctx, limit=limit)
+        return await self.search(ctx, query, limit=limit)
+
+    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome
+                             ) -> OutcomeReport:
+        self.calls.append("record_outcome")
+        found = self._find(id)
+        stats = self.usage[found.learning.id]
+        before = stats.confidence()
+        stats.record_outcome(outcome)
+        found.learning.confidence = stats.confidence()
+        return OutcomeReport(found, outcome, before, stats)
+
+    async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
+                     to_id: Id) -> LearningRelation:
+        self.calls.append("relate")
+        r = LearningRelation.new(self._find(from_id).learning.id, relation,
+                                 self._find(to_id).learning.id)
+        self.relations.append(r)
+        return r
+
+    async def delete(self, ctx: RequestContext, id: Id) -> TieredLearning:
+        self.calls.append("delete")
+        found = self._find(id)
+        lid = found.learning.id
+        del self.learnings[lid], self.usage[lid]
+        self.relations = [r for r in self.relations if lid not in (r.from_id, r.to_id)]
+        return found
+
+    async def export(self, ctx: RequestContext, path: Path | None = None, *,
+                     tiers: Sequence[Tier] = (), scope: Scope | None = None) -> GrooveExport:
+        self.calls.append("export")
+        items = await self.list(ctx, tiers=tiers, scope=scope, limit=None)
+        doc = GrooveExport(learnings=[LearningExport(t.learning, self.usage[t.learning.id])
+                                      for t in items], params=list(self.param_list),
+                           relations=list(self.relations))
+        doc.prune_relations()
+        if path is not None:
+            path.write_text(doc.to_json(), encoding="utf-8")
+        return doc
+
+    async def import_(self, ctx: RequestContext, path: Path, *, tier: Tier | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> ImportStats:
+        self.calls.append("import")
+        doc = GrooveExport.from_json(path.read_bytes())
+        stats = ImportStats()
+        for le in doc.learnings:
+            if le.learning.id in self.learnings:
+                stats.learnings_skipped += 1
+                continue
+            where = tier or (Tier.PROJECT if ctx.project_root else Tier.USER)
+            self.learnings[le.learning.id] = TieredLearning(le.learning, where,
+                                                            le.usage_stats.confidence())
+            self.usage[le.learning.id] = le.usage_stats
+            stats.learnings_imported += 1
+        return stats
+
+    async def promote(self, ctx: RequestContext, id: Id) -> TieredLearning:
+        found = self._find(id)
+        return await self.add(ctx, found.learning.content.description,
+                              insight=found.learning.content.insight,
+                              category=found.learning.category, tier=Tier.USER)
+
+    async def propose(self, ctx: RequestContext, id: Id, *, org: str | None = None
+                      ) -> Proposal:
+        found = self._find(id)
+        proposal = Proposal(found.learning, org or "org", "fake", found.tier.value)
+        self.proposal_list.append(proposal)
+        return proposal
+
+    async def proposals(self, ctx: RequestContext, *, org: str | None = None,
+                        status: ProposalStatus | None = None) -> builtins.list[Proposal]:
+        return [p for p in self.proposal_list if status is None or p.status is status]
+
+    def _decide(self, id: Id, **changes: Any) -> Proposal:
+        for i, p in enumerate(self.proposal_list):
+            if str(p.id).startswith(str(id).lower()):
+                if p.status is not ProposalStatus.PENDING:
+                    raise ValidationError(f"proposal {p.id} is already {p.status}",
+                                          field="proposal")
+                self.proposal_list[i] = replace(p, **changes)
+                return self.proposal_list[i]
+        raise NotFound(id, "proposal")
+
+    async def accept(self, ctx: RequestContext, id: Id, *, curator: str | None = None,
+                     org: str | None = None) -> tuple[Proposal, Learning]:
+        p = self._decide(id, status=ProposalStatus.ACCEPTED, curator=curator or "fake")
+        copy = await self.add(ctx, p.learning.content.description,
+                              insight=p.learning.content.insight,
+                              category=p.learning.category, tier=Tier.ENTERPRISE)
+        return p, copy.learning
+
+    async def reject(self, ctx: RequestContext, id: Id, reason: str, *,
+                     curator: str | None = None, org: str | None = None) -> Proposal:
+        return self._decide(id, status=ProposalStatus.REJECTED, curator=curator or "fake",
+                            reason=reason)
+
+    async def params(self, ctx: RequestContext, name: str | None = None, *,
+                     tier: Tier = Tier.USER) -> builtins.list[SystemParam]:
+        found = [p for p in self.param_list if name is None or p.name == name]
+        if name is not None and not found:
+            raise NotFound(name, "param")
+        return found
+
+    async def stats(self, ctx: RequestContext) -> builtins.list[dict[str, Any]]:
+        return [{"tier": t.value, "exists": True,
+                 "learnings": sum(1 for x in self.learnings.values() if x.tier is t)}
+                for t in Tier]
+
+    async def doctor(self, ctx: RequestContext, *, check_model: bool = True) -> DoctorReport:
+        return DoctorReport([Check("fake", True, "in memory")], [], "fake")
+
+    async def close(self) -> None:
+        self.calls.append("close")
