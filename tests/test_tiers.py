@@ -175,15 +175,17 @@ async def test_supersedes_and_contradicts(storage: GrooveStorage) -> None:
 
 
 async def test_injection_by_confidence_and_relevance(storage: GrooveStorage) -> None:
-    """Injection without a query ranks by confidence; with a query by similarity."""
+    """Injection without a query ranks by confidence; with a query, only learnings at least
+    `min_similarity` similar to it qualify."""
     a = await storage.add(make_learning("alpha trusted"))
     b = await storage.add(make_learning("beta doubtful"), Tier.USER)
     await storage.record_outcome(a.learning.id, Outcome.HELPFUL)
     await storage.record_outcome(b.learning.id, Outcome.CONTRADICTED)
     assert [t.learning.id for t in await storage.find_for_injection(2)] == [
         a.learning.id, b.learning.id]
-    got = await storage.find_for_injection(1, "beta doubtful")
-    assert got[0].learning.id == b.learning.id
+    got = await storage.find_for_injection(2, "beta doubtful", min_similarity=0.3)
+    assert [t.learning.id for t in got] == [b.learning.id]
+    assert got[0].why is not None and got[0].why.sampled
 
 
 async def test_export_import_round_trip_across_tiers(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,6 +46,7 @@ from groove.domain import (
 )
 from groove.domain.choice import Choice
 from groove.domain.proposal import Proposal, ProposalStatus
+from groove.domain.ranking import Candidate, Explanation, rank
 from groove.domain.relations import CROSS_TIER
 from groove.embedder import EmbeddingLanes
 from groove.errors import (
@@ -76,11 +78,18 @@ PRECEDENCE = (Tier.PROJECT, Tier.USER, Tier.ENTERPRISE)
 
 @dataclass(slots=True)
 class TieredLearning:
-    """A learning as read across tiers: where it lives, and its score for this read."""
+    """A learning as read across tiers: where it lives, its score for this read, and (for
+    ranked reads) why it scored so."""
 
     learning: Learning
     tier: Tier
     score: float = 0.0
+    why: Explanation | None = None
+
+    @property
+    def similarity(self) -> float | None:
+        """Cosine similarity to the query, when a ranked read found it by vector."""
+        return None if self.why is None else self.why.similarity
 
 
 class GrooveStorage:
@@ -417,24 +426,61 @@ class GrooveStorage:
     async def search(self, query: str | Sequence[float], limit: int = 10,
                      tiers: Sequence[Tier] | None = None,
                      category: LearningCategory | None = None) -> list[TieredLearning]:
-        """Semantic search over the read tiers, merged and de-duplicated, best first."""
+        """Search the read tiers, ranked by relevance and trust (see `domain.ranking`),
+        merged and de-duplicated, best first; each hit says why in `why`."""
         vector = await self._query_vector(query)
-        found: list[TieredLearning] = []
-        for tier, store in await self._read_stores(tiers):
-            hits = await store.semantic_search(vector, limit * 2 + 5, category=category)
-            found += [TieredLearning(x, tier, s) for x, s in hits]
-        return (await self._resolve(found))[:limit]
+        found = await self._retrieve(vector, limit * 3 + 10, tiers, category=category)
+        return (await self._rank(found))[:limit]
 
-    async def find_for_injection(self, limit: int = 5, query: str | None = None
+    async def find_for_injection(self, limit: int = 5, query: str | None = None, *,
+                                 rng: random.Random | None = None,
+                                 min_similarity: float | None = None
                                  ) -> list[TieredLearning]:
-        """What to inject into a session: relevant to `query` if given, else most trusted."""
-        vector = None if query is None else await self._query_vector(query)
-        found: list[TieredLearning] = []
-        for tier, store in await self._read_stores():
-            hits = await store.find_for_injection(self._injection_scopes(tier), vector,
-                                                  limit * 2 + 5)
+        """What to inject into a session. With a `query`: the relevant ones (cosine at
+        least `min_similarity`), ranked with trust drawn from each posterior by `rng`
+        (Thompson sampling: new learnings get their chances, contradicted ones fade);
+        without: the most trusted."""
+        if query is None:
+            found: list[TieredLearning] = []
+            for tier, store in await self._read_stores():
+                hits = await store.find_for_injection(self._injection_scopes(tier), None,
+                                                      limit * 2 + 5)
+                found += [TieredLearning(x, tier, s) for x, s in hits]
+            return (await self._resolve(found))[:limit]
+        vector = await self._query_vector(query)
+        found = await self._retrieve(vector, limit * 3 + 10, None, injection=True)
+        ranked = await self._rank(found, rng=rng or random.Random())
+        if min_similarity is not None:
+            ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
+        return ranked[:limit]
+
+    async def _retrieve(self, vector: Any, fetch: int, tiers: Sequence[Tier] | None, *,
+                        category: LearningCategory | None = None, injection: bool = False
+                        ) -> builtins.list[TieredLearning]:
+        """Candidates from every read tier; `score` holds the cosine similarity."""
+        found: builtins.list[TieredLearning] = []
+        for tier, store in await self._read_stores(tiers):
+            scopes = self._injection_scopes(tier) if injection else None
+            hits = await store.semantic_search(vector, fetch, scope=scopes, category=category)
             found += [TieredLearning(x, tier, s) for x, s in hits]
-        return (await self._resolve(found))[:limit]
+        return found
+
+    async def _rank(self, found: builtins.list[TieredLearning],
+                    rng: random.Random | None = None) -> builtins.list[TieredLearning]:
+        """Merge the tiers' candidates, then order them by relevance and trust."""
+        merged, relations = await self._merge(found)
+        usage: dict[LearningId, UsageStats] = {}
+        for tier in {t.tier for t in merged}:
+            store = await self.store_for(tier)
+            usage.update(await store.get_usages([t.learning.id for t in merged
+                                                 if t.tier is tier]))
+        tier_of = {t.learning.id: t.tier for t in merged}
+        candidates = [Candidate(t.learning, t.tier.value,
+                                usage.get(t.learning.id) or UsageStats(), similarity=t.score)
+                      for t in merged]
+        ranked = rank(candidates, relations, utcnow(), rng=rng)
+        return [TieredLearning(r.candidate.learning, tier_of[r.candidate.learning.id],
+                               r.why.score, r.why) for r in ranked if not r.dropped]
 
     async def list(self, tiers: Sequence[Tier] | None = None, scope: Scope | None = None,
                    category: LearningCategory | None = None, sort: str = "confidence",
@@ -454,12 +500,19 @@ class GrooveStorage:
 
     async def _resolve(self, found: builtins.list[TieredLearning], keep_order: bool = False
                        ) -> builtins.list[TieredLearning]:
+        out, _ = await self._merge(found)
+        if not keep_order:
+            out.sort(key=lambda t: t.score, reverse=True)
+        return out
+
+    async def _merge(self, found: builtins.list[TieredLearning]
+                     ) -> tuple[builtins.list[TieredLearning], builtins.list[LearningRelation]]:
         """Merge rules: copies of one learning appear once (the higher-precedence tier's);
         a superseded learning is dropped when its successor is present; in a project, the
         project-tier side of a contradiction wins."""
         if not found:
-            return []
-        rank = {t: i for i, t in enumerate(PRECEDENCE)}
+            return [], []
+        precedence = {t: i for i, t in enumerate(PRECEDENCE)}
         by_id = {f.learning.id: f for f in found}
         relations: builtins.list[LearningRelation] = []
         for tier in {f.tier for f in found}:
@@ -489,7 +542,7 @@ class GrooveStorage:
             groups.setdefault(root(f.learning.id), []).append(f)
         chosen = []
         for members in groups.values():  # first-appearance order
-            top = min(members, key=lambda m: (rank[m.tier], -m.score))
+            top = min(members, key=lambda m: (precedence[m.tier], -m.score))
             chosen.append(replace(top, score=max(m.score for m in members)))
         kept = {c.learning.id for c in chosen}
         dropped: set[LearningId] = set()
@@ -502,10 +555,7 @@ class GrooveStorage:
                 a, b = by_id[r.from_id], by_id[r.to_id]
                 if (a.tier is Tier.PROJECT) != (b.tier is Tier.PROJECT):
                     dropped.add(b.learning.id if a.tier is Tier.PROJECT else a.learning.id)
-        out = [c for c in chosen if c.learning.id not in dropped]
-        if not keep_order:
-            out.sort(key=lambda t: t.score, reverse=True)
-        return out
+        return [c for c in chosen if c.learning.id not in dropped], relations
 
     # -- export / import files ---------------------------------------------------------
 

@@ -410,6 +410,14 @@ class CozoStore:
         return codec.row_usage(rows[0]) if rows else None
 
     @_in_thread
+    def get_usages(self, ids: Sequence[LearningId]) -> dict[LearningId, UsageStats]:
+        """Usage stats of many learnings in one query (ranking needs every candidate's)."""
+        if not ids:
+            return {}
+        rows = self._engine.query(Q.GET_USAGES, {"ids": [str(i) for i in ids]})
+        return {LearningId(r[0]): codec.row_usage(r) for r in rows}
+
+    @_in_thread
     def update_usage(self, id: LearningId, stats: UsageStats) -> None:
         """Replace usage stats; the learning's confidence follows in the same transaction."""
         with self._engine.write_lock():

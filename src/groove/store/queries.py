@@ -56,6 +56,7 @@ BY_CATEGORY = (f"?[{L_COLS}] := *learning:by_category{{category: $category, id}}
 GET_USAGE = f"?[{U_COLS}] := *usage_stats{{learning_id: $id, {U_COLS.split(', ', 1)[1]}}}, " \
             "learning_id = $id"
 ALL_USAGE = f"?[{U_COLS}] := *usage_stats{{{U_COLS}}}"
+GET_USAGES = f"?[{U_COLS}] := learning_id in $ids, *usage_stats{{{U_COLS}}}"
 OUTGOING = f"?[{R_COLS}] := *learning_relations{{from_id: $id, relation_type, to_id, weight, " \
            "created_at}, from_id = $id"
 INCOMING = f"?[{R_COLS}] := *learning_relations:by_to{{to_id: $id, from_id, relation_type}}, " \
