@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,36 @@ def test_pid_file_names_holder(tmp_path: Path) -> None:
         assert e.durable is True
     finally:
         e.close()
+
+
+class _CloseFails:
+    """The binding's handle, except that closing it fails the way the binding reports."""
+
+    def __init__(self, db: Any):
+        self.db = db
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+    def close(self) -> None:
+        raise RuntimeError("storage::io\nrocksdb flush failed: disk went away")
+
+
+def test_close_failure_is_a_database_error_after_closing(tmp_path: Path) -> None:
+    """A failing binding close raises DatabaseError naming the path, yet the engine is
+    closed, its pid file gone, and a second close is a quiet no-op."""
+    path = tmp_path / "db"
+    e = Engine.open(path)
+    real = e._db
+    e._db = _CloseFails(real)
+    try:
+        with pytest.raises(DatabaseError, match="disk went away") as info:
+            e.close()
+        assert str(path) in str(info.value) and info.value.path == path
+        assert info.value.code == "storage::io"
+        assert e.closed and not (path / "groove.pid").exists()
+        e.close()
+        with pytest.raises(DatabaseError, match="is closed"):
+            e.query("?[x] <- [[1]]")
+    finally:
+        real.close()

@@ -161,6 +161,12 @@ class Engine:
         return {str(r[0]) for r in self.query("::relations")}
 
     def close(self) -> None:
+        """Release the database; later calls are no-ops.
+
+        A failure in the binding's close is raised as `DatabaseError`, but only after
+        the engine is marked closed and its pid file is gone: the handle is not usable
+        either way, and a retry must not reach the binding twice.
+        """
         if self._closed:
             return
         self._closed = True
@@ -168,8 +174,12 @@ class Engine:
             pid_file = self.path / PID_FILE
             if pid_file.read_text().strip() == str(os.getpid()):
                 pid_file.unlink()
-        with contextlib.suppress(Exception):
+        try:
             self._db.close()
+        except Exception as e:
+            code, message = _describe(e)
+            raise DatabaseError(f"closing database {self.path} failed: {message}",
+                                path=self.path, code=code) from None
 
     @property
     def closed(self) -> bool:
