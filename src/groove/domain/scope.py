@@ -2,33 +2,77 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from groove.errors import InvalidScope
+from groove.errors import InvalidScope, ValidationError
 
 ScopeKind = Literal["global", "user", "project"]
+
+MAX_SCOPE_CHARS = 4_096
+"""Longest user id or project path accepted: Linux's PATH_MAX. A scope is a key that is
+stored, indexed and shown in one line, not free text."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters (NUL, newline, escape...): never part of an id or path."""
+
+_WHAT = {"user": "user id", "project": "project path"}
+
+
+class _ValueRejected(InvalidScope):
+    """An `InvalidScope` that says what is wrong with the value, not only the format,
+    and shows at most the start of it (the value may be megabytes long)."""
+
+    def __init__(self, kind: str, value: str, reason: str):
+        shown = f"{kind}:{value}" if len(value) <= 60 else f"{kind}:{value[:60]}\u2026"
+        ValidationError.__init__(self, f"invalid scope {shown!r}: the {_WHAT[kind]} {reason}",
+                                 value=f"{kind}:{value}")
+
+
+def _check_value(kind: str, value: str) -> None:
+    """Reject ids and paths that cannot be stored verbatim and shown on one line."""
+    if len(value) > MAX_SCOPE_CHARS:
+        raise _ValueRejected(kind, value, f"is {len(value):,} characters; the limit is "
+                                          f"{MAX_SCOPE_CHARS:,}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise _ValueRejected(kind, value, f"is not valid Unicode text ({e.reason} at "
+                                          f"position {e.start})") from None
+    if bad := _CONTROL.search(value):
+        raise _ValueRejected(kind, value, f"contains the control character "
+                                          f"U+{ord(bad[0]):04X} at position {bad.start()}; "
+                                          "ids and paths must be printable")
 
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """A learning's scope, stored as one string: `global` | `user:<id>` | `project:<path>`."""
+    """A learning's scope, stored as one string: `global` | `user:<id>` | `project:<path>`.
+
+    Every way of making one validates it, so no scope that cannot be stored, compared
+    or printed exists."""
 
     kind: ScopeKind
     value: str = ""
 
     GLOBAL: ClassVar[Scope]
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, str):
+            raise InvalidScope(f"{self.kind}:{self.value!r}")
+        if self.kind == "global" and not self.value:
+            return
+        if self.kind not in _WHAT or not self.value:
+            raise InvalidScope(f"{self.kind}:{self.value}")
+        _check_value(self.kind, self.value)
+
     @classmethod
     def user(cls, user_id: str) -> Scope:
-        if not user_id:
-            raise InvalidScope("user:")
         return cls("user", user_id)
 
     @classmethod
     def project(cls, path: str) -> Scope:
-        if not str(path):
-            raise InvalidScope("project:")
         return cls("project", str(path))
 
     def to_db_string(self) -> str:
