@@ -113,9 +113,12 @@ class ValidationError(GrooveError):
 class InvalidScope(ValidationError):
     """A scope string outside `global` | `user:<id>` | `project:<path>`."""
 
-    def __init__(self, value: str, *, field: str | None = None):
+    def __init__(self, value: str, *, field: str | None = None, reason: str | None = None):
+        self.detail = reason
+        shown = value if len(value) <= 60 else value[:60] + "\u2026"
         super().__init__(
-            f"invalid scope {value!r}; expected 'global', 'user:<id>' or 'project:<path>'",
+            f"invalid scope {shown!r}: {reason}" if reason else
+            f"invalid scope {shown!r}; expected 'global', 'user:<id>' or 'project:<path>'",
             field=field,
             value=value,
         )

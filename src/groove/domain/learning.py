@@ -190,8 +190,8 @@ def _scope(d: Any, key: str, path: str) -> Scope:
     value = f.string(d, key, path)
     try:
         return Scope.from_json(value)
-    except InvalidScope:
-        raise InvalidScope(value, field=f"{path}.{key}") from None
+    except InvalidScope as e:
+        raise InvalidScope(value, field=f"{path}.{key}", reason=e.detail) from None
 
 
 def check_confidence(value: float, name: str = "confidence") -> None:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from groove.errors import InvalidScope, ValidationError
+from groove.errors import InvalidScope
 
 ScopeKind = Literal["global", "user", "project"]
 
@@ -20,28 +20,23 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _WHAT = {"user": "user id", "project": "project path"}
 
 
-class _ValueRejected(InvalidScope):
-    """An `InvalidScope` that says what is wrong with the value, not only the format,
-    and shows at most the start of it (the value may be megabytes long)."""
-
-    def __init__(self, kind: str, value: str, reason: str):
-        shown = f"{kind}:{value}" if len(value) <= 60 else f"{kind}:{value[:60]}\u2026"
-        ValidationError.__init__(self, f"invalid scope {shown!r}: the {_WHAT[kind]} {reason}",
-                                 value=f"{kind}:{value}")
+def _rejected(kind: str, value: str, reason: str) -> InvalidScope:
+    """An `InvalidScope` that says what is wrong with the value, not only the format."""
+    return InvalidScope(f"{kind}:{value}", reason=f"the {_WHAT[kind]} {reason}")
 
 
 def _check_value(kind: str, value: str) -> None:
     """Reject ids and paths that cannot be stored verbatim and shown on one line."""
     if len(value) > MAX_SCOPE_CHARS:
-        raise _ValueRejected(kind, value, f"is {len(value):,} characters; the limit is "
+        raise _rejected(kind, value, f"is {len(value):,} characters; the limit is "
                                           f"{MAX_SCOPE_CHARS:,}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
-        raise _ValueRejected(kind, value, f"is not valid Unicode text ({e.reason} at "
+        raise _rejected(kind, value, f"is not valid Unicode text ({e.reason} at "
                                           f"position {e.start})") from None
     if bad := _CONTROL.search(value):
-        raise _ValueRejected(kind, value, f"contains the control character "
+        raise _rejected(kind, value, f"contains the control character "
                                           f"U+{ord(bad[0]):04X} at position {bad.start()}; "
                                           "ids and paths must be printable")
 

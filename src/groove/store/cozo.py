@@ -13,6 +13,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
@@ -139,7 +140,8 @@ class CozoStore:
         try:
             version = _migrate(engine, migrations)
         except BaseException:
-            engine.close()
+            with contextlib.suppress(GrooveError):  # the migration's error names the backup
+                engine.close()
             raise
         return cls(engine, dim, version)
 
