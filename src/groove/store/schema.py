@@ -134,12 +134,34 @@ V5_RANK_COLUMNS = """
 {::index create learning:by_recent {rank_updated}}
 """
 
+# What was injected into which agent session, and the outcome credited for it: the
+# evidence that attributes outcomes (once per learning per session) and tunes the
+# injection parameters. Kept in the user tier, whichever tier the learning lives in.
+V6_INJECTIONS = """
+{:create injection {
+    session_id: String,
+    learning_id: String
+    =>
+    prompt_index: Int,
+    tier: String,
+    score: Float,
+    similarity: Float? default null,
+    injected_at: Int,
+    outcome: String? default null,
+    outcome_source: String? default null,
+    evidence: String? default null,
+    outcome_at: Int? default null
+}}
+{::index create injection:by_learning {learning_id, session_id}}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_INITIAL),
     Migration(2, "record the embedding model of each vector", V2_EMBEDDING_MODEL),
     Migration(3, "enterprise proposals", V3_PROPOSALS),
     Migration(4, "index learnings by confidence and recency", V4_RANK_INDEX),
     Migration(5, "rank columns: list best-first without sorting", V5_RANK_COLUMNS),
+    Migration(6, "injections per agent session, with the outcome credited", V6_INJECTIONS),
 )
 
 CURRENT_SCHEMA_VERSION = MIGRATIONS[-1].version
