@@ -34,7 +34,9 @@ from groove.domain import (
     SystemParam,
     UsageStats,
     Vector,
+    utcnow,
 )
+from groove.domain.injection import InjectedVia, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.errors import AmbiguousId, NotFound, ValidationError
 from groove.service import (
@@ -85,6 +87,7 @@ class FakeGroove:
         self.relations: list[LearningRelation] = []
         self.proposal_list: list[Proposal] = []
         self.param_list: list[SystemParam] = []
+        self.injections: dict[str, list[Injection]] = {}
         self.calls: list[str] = []
 
     def _find(self, id: Id) -> TieredLearning:
@@ -138,8 +141,8 @@ class FakeGroove:
         return items[:limit]
 
     async def search(self, ctx: RequestContext, query: str, *, limit: int = 10,
-                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None
-                     ) -> builtins.list[TieredLearning]:
+                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None,
+                     session_id: str | None = None) -> builtins.list[TieredLearning]:
         self.calls.append("search")
         words = set(_WORD.findall(query.lower()))
         hits = []
@@ -152,20 +155,46 @@ class FakeGroove:
         return hits[:limit]
 
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
-                                 limit: int = 5) -> builtins.list[TieredLearning]:
-        if query is None:
-            return await self.list(ctx, limit=limit)
-        return await self.search(ctx, query, limit=limit)
+                                 limit: int | None = None, session_id: str | None = None,
+                                 prompt_index: int = 0) -> builtins.list[TieredLearning]:
+        seen = {i.learning_id for i in self.injections.get(session_id or "", [])}
+        hits = await self.list(ctx, limit=None) if query is None else \
+            await self.search(ctx, query, limit=100)
+        hits = [h for h in hits if h.learning.id not in seen][:limit or 3]
+        if session_id is not None:
+            self.injections.setdefault(session_id, []).extend(
+                Injection(session_id, h.learning.id,
+                          InjectedVia.SESSION_START if query is None else InjectedVia.PROMPT,
+                          prompt_index, h.tier.value, h.score, None, utcnow()) for h in hits)
+        return hits
 
-    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome
-                             ) -> OutcomeReport:
+    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome, *,
+                             session_id: str | None = None,
+                             source: OutcomeSource = OutcomeSource.EXPLICIT,
+                             evidence: str | None = None) -> OutcomeReport:
         self.calls.append("record_outcome")
         found = self._find(id)
         stats = self.usage[found.learning.id]
         before = stats.confidence()
+        injection = None
+        if session_id is not None:
+            injection = next((i for i in self.injections.get(session_id, [])
+                              if i.learning_id == found.learning.id), None)
+            if injection is None:
+                raise ValidationError(f"learning {found.learning.id} was not injected into "
+                                      f"session {session_id}", field="session_id")
+            if not injection.decides(source):
+                return OutcomeReport(found, outcome, before, stats, False, injection)
+            if injection.outcome is not None:
+                stats.undo_outcome(injection.outcome)
+            injection.outcome, injection.outcome_source = outcome, source
+            injection.evidence = evidence
         stats.record_outcome(outcome)
         found.learning.confidence = stats.confidence()
-        return OutcomeReport(found, outcome, before, stats)
+        return OutcomeReport(found, outcome, before, stats, True, injection)
+
+    async def session(self, ctx: RequestContext, session_id: str) -> builtins.list[Injection]:
+        return list(self.injections.get(session_id, []))
 
     async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
                      to_id: Id) -> LearningRelation:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from groove.domain import (
     uuid7,
 )
 from groove.domain.choice import Choice
+from groove.domain.injection import InjectedVia, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.ranking import Candidate, Explanation, rank
 from groove.domain.relations import CROSS_TIER
@@ -434,25 +435,55 @@ class GrooveStorage:
 
     async def find_for_injection(self, limit: int = 5, query: str | None = None, *,
                                  rng: random.Random | None = None,
-                                 min_similarity: float | None = None
+                                 min_similarity: float | None = None,
+                                 exclude: Collection[LearningId] = ()
                                  ) -> list[TieredLearning]:
         """What to inject into a session. With a `query`: the relevant ones (cosine at
         least `min_similarity`), ranked with trust drawn from each posterior by `rng`
         (Thompson sampling: new learnings get their chances, contradicted ones fade);
         without: the most trusted."""
+        fetch = limit * 3 + 10 + len(exclude)
         if query is None:
             found: list[TieredLearning] = []
             for tier, store in await self._read_stores():
-                hits = await store.find_for_injection(self._injection_scopes(tier), None,
-                                                      limit * 2 + 5)
+                hits = await store.find_for_injection(self._injection_scopes(tier), None, fetch)
                 found += [TieredLearning(x, tier, s) for x, s in hits]
-            return (await self._resolve(found))[:limit]
-        vector = await self._query_vector(query)
-        found = await self._retrieve(vector, limit * 3 + 10, None, injection=True)
-        ranked = await self._rank(found, rng=rng or random.Random())
-        if min_similarity is not None:
-            ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
-        return ranked[:limit]
+            ranked = await self._resolve(found)
+        else:
+            vector = await self._query_vector(query)
+            found = await self._retrieve(vector, fetch, None, injection=True)
+            ranked = await self._rank(found, rng=rng or random.Random())
+            if min_similarity is not None:
+                ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
+        return [t for t in ranked if t.learning.id not in exclude][:limit]
+
+    # -- sessions ----------------------------------------------------------------------
+
+    async def record_injections(self, session_id: str, hits: Sequence[TieredLearning],
+                                via: InjectedVia, prompt_index: int = 0) -> None:
+        """Remember what a session was shown, in each learning's own tier (so crediting an
+        outcome later is one transaction with its usage stats)."""
+        now = utcnow()
+        for tier in {h.tier for h in hits}:
+            await (await self.store_for(tier)).record_injections([
+                Injection(session_id, h.learning.id, via, prompt_index, tier.value, h.score,
+                          h.similarity, now) for h in hits if h.tier is tier])
+
+    async def session_injections(self, session_id: str) -> builtins.list[Injection]:
+        """Everything a session was shown, across the read tiers, oldest first."""
+        out: builtins.list[Injection] = []
+        for _tier, store in await self._read_stores():
+            out += await store.session_injections(session_id)
+        return sorted(out, key=lambda i: i.injected_at)
+
+    async def credit_outcome(self, session_id: str, id: LearningId | str, outcome: Outcome,
+                             source: OutcomeSource, evidence: str | None = None
+                             ) -> tuple[TieredLearning, UsageStats, Injection, bool]:
+        """Credit an outcome once per learning per session (see `CozoStore.credit_outcome`)."""
+        found = await self.locate(id)
+        stats, injection, applied = await (await self.store_for(found.tier)).credit_outcome(
+            session_id, found.learning.id, outcome, source, evidence)
+        return found, stats, injection, applied
 
     async def _retrieve(self, vector: Any, fetch: int, tiers: Sequence[Tier] | None, *,
                         category: LearningCategory | None = None, injection: bool = False

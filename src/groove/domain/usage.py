@@ -82,6 +82,19 @@ class UsageStats:
         self.confidence_alpha += d_alpha
         self.confidence_beta += d_beta
 
+    def undo_outcome(self, outcome: Outcome) -> None:
+        """Take back one recorded outcome (an explicit rating replacing an inferred one)."""
+        self.times_injected = max(0, self.times_injected - 1)
+        if outcome is Outcome.HELPFUL:
+            self.times_helpful = max(0, self.times_helpful - 1)
+        elif outcome is Outcome.IGNORED:
+            self.times_ignored = max(0, self.times_ignored - 1)
+        else:
+            self.times_contradicted = max(0, self.times_contradicted - 1)
+        d_alpha, d_beta = OUTCOME_WEIGHTS[outcome]
+        self.confidence_alpha = max(PRIOR_ALPHA, self.confidence_alpha - d_alpha)
+        self.confidence_beta = max(PRIOR_BETA, self.confidence_beta - d_beta)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "times_injected": self.times_injected,

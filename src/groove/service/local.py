@@ -6,9 +6,11 @@ embedding lanes, and makes a cheap tier view per request from its context.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import contextlib
 import os
+import random
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -29,6 +31,19 @@ from groove.domain import (
     Scope,
     SystemParam,
     UserCreatedSource,
+    utcnow,
+)
+from groove.domain.injection import (
+    BUDGET_PRIOR,
+    INJECTION_BUDGET,
+    INJECTION_THRESHOLD,
+    THRESHOLD_PRIOR,
+    InjectedVia,
+    Injection,
+    OutcomeSource,
+    budget_evidence,
+    injection_budget,
+    threshold_evidence,
 )
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.embedder import EmbeddingLanes
@@ -67,8 +82,11 @@ def parse_id(value: Id) -> Id:
 class LocalGroove:
     """`GrooveAPI` in this process. Close it once when done."""
 
-    def __init__(self, config: GrooveConfig, *, embedder: Embedder | None = None):
+    def __init__(self, config: GrooveConfig, *, embedder: Embedder | None = None,
+                 rng: random.Random | None = None):
         self.config = config
+        self._rng = rng or random.Random()
+        self._tuning = asyncio.Lock()
         self.pool = StorePool(engine=config.engine, lock_timeout=config.lock_timeout)
         self.embedder = embedder
         self.embeddings = None if embedder is None else EmbeddingLanes(embedder)
@@ -130,21 +148,73 @@ class LocalGroove:
         return await self.view(ctx).list(list(tiers) or None, scope, category, sort, limit)
 
     async def search(self, ctx: RequestContext, query: str, *, limit: int = 10,
-                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None
-                     ) -> builtins.list[TieredLearning]:
-        return await self.view(ctx).search(query, limit, list(tiers) or None, category)
+                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None,
+                     session_id: str | None = None) -> builtins.list[TieredLearning]:
+        if not query.strip():
+            raise ValidationError("is blank; say what to search for", field="query")
+        view = self.view(ctx)
+        hits = await view.search(query, limit, list(tiers) or None, category)
+        if session_id is not None:
+            await view.record_injections(session_id, hits, InjectedVia.SEARCH)
+        return hits
 
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
-                                 limit: int = 5) -> builtins.list[TieredLearning]:
-        return await self.view(ctx).find_for_injection(limit, query)
+                                 limit: int | None = None, session_id: str | None = None,
+                                 prompt_index: int = 0) -> builtins.list[TieredLearning]:
+        view = self.view(ctx)
+        threshold, budget = await self._injection_params(view)
+        seen = set() if session_id is None else {
+            i.learning_id for i in await view.session_injections(session_id)}
+        hits = await view.find_for_injection(
+            limit or injection_budget(budget.param.value), query, rng=self._rng,
+            min_similarity=None if query is None else threshold.param.value, exclude=seen)
+        if session_id is not None and hits:
+            await view.record_injections(
+                session_id, hits,
+                InjectedVia.SESSION_START if query is None else InjectedVia.PROMPT, prompt_index)
+        return hits
 
-    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome
-                             ) -> OutcomeReport:
-        tiers = self.view(ctx)
-        found = await tiers.locate(parse_id(id))
+    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome, *,
+                             session_id: str | None = None,
+                             source: OutcomeSource = OutcomeSource.EXPLICIT,
+                             evidence: str | None = None) -> OutcomeReport:
+        view = self.view(ctx)
+        outcome = Outcome.parse(str(outcome))
+        found = await view.locate(parse_id(id))
         before = found.learning.confidence
-        _, stats = await tiers.record_outcome(found.learning.id, Outcome.parse(str(outcome)))
-        return OutcomeReport(found, Outcome.parse(str(outcome)), before, stats)
+        if session_id is None:
+            _, stats = await view.record_outcome(found.learning.id, outcome)
+            return OutcomeReport(found, outcome, before, stats)
+        _, stats, injection, applied = await view.credit_outcome(
+            session_id, found.learning.id, outcome, OutcomeSource.parse(str(source)), evidence)
+        if applied:
+            await self._tune(view, injection.similarity, outcome)
+        return OutcomeReport(found, outcome, before, stats, applied, injection)
+
+    async def session(self, ctx: RequestContext, session_id: str) -> builtins.list[Injection]:
+        return await self.view(ctx).session_injections(session_id)
+
+    async def _injection_params(self, view: GrooveStorage) -> tuple[SystemParam, SystemParam]:
+        """The tuned threshold and budget (their priors until outcomes moved them)."""
+        store = await view.read_store(Tier.USER)
+        threshold = None if store is None else await store.get_param(INJECTION_THRESHOLD)
+        budget = None if store is None else await store.get_param(INJECTION_BUDGET)
+        return (threshold or SystemParam.with_prior(INJECTION_THRESHOLD, *THRESHOLD_PRIOR),
+                budget or SystemParam.with_prior(INJECTION_BUDGET, *BUDGET_PRIOR))
+
+    async def _tune(self, view: GrooveStorage, similarity: float | None,
+                    outcome: Outcome) -> None:
+        """Let a credited outcome move the injection threshold and budget."""
+        async with self._tuning:  # read-modify-write: one tuning at a time
+            threshold, budget = await self._injection_params(view)
+            target = threshold_evidence(similarity, outcome, threshold.param.value)
+            if target is not None:
+                threshold.param.update(target)
+            budget.param.update(budget_evidence(outcome))
+            store = await view.store_for(Tier.USER)
+            for p in (threshold, budget):
+                p.updated_at = utcnow()
+                await store.store_param(p)
 
     async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
                      to_id: Id) -> LearningRelation:

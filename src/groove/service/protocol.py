@@ -29,6 +29,7 @@ from groove.domain import (
     SystemParam,
     UsageStats,
 )
+from groove.domain.injection import Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.tiers import Tier, TieredLearning
 
@@ -62,10 +63,15 @@ class LearningDetail:
 
 @dataclass(slots=True)
 class OutcomeReport:
+    """What recording an outcome did. `applied` is False when the session had already
+    been credited for this learning (and this outcome could not replace it)."""
+
     found: TieredLearning
     outcome: Outcome
     confidence_before: float
     usage: UsageStats
+    applied: bool = True
+    injection: Injection | None = None
 
     @property
     def confidence_after(self) -> float:
@@ -122,14 +128,31 @@ class GrooveAPI(Protocol):
                    ) -> builtins.list[TieredLearning]: ...
 
     async def search(self, ctx: RequestContext, query: str, *, limit: int = 10,
-                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None
-                     ) -> builtins.list[TieredLearning]: ...
+                     tiers: Sequence[Tier] = (), category: LearningCategory | None = None,
+                     session_id: str | None = None) -> builtins.list[TieredLearning]:
+        """Ranked search; with `session_id`, the hits are remembered as seen by it."""
+        ...
 
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
-                                 limit: int = 5) -> builtins.list[TieredLearning]: ...
+                                 limit: int | None = None, session_id: str | None = None,
+                                 prompt_index: int = 0) -> builtins.list[TieredLearning]:
+        """What to put into an agent's context: for a prompt, the relevant ones (above the
+        tuned threshold, Thompson-sampled trust); without, the most trusted. `limit`
+        defaults to the tuned budget. With `session_id`, what the session was already
+        shown is skipped and what is returned is recorded."""
+        ...
 
-    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome
-                             ) -> OutcomeReport: ...
+    async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome, *,
+                             session_id: str | None = None,
+                             source: OutcomeSource = OutcomeSource.EXPLICIT,
+                             evidence: str | None = None) -> OutcomeReport:
+        """Move a learning's confidence. With `session_id`, at most once per learning per
+        session (an explicit rating replaces an inferred one), with its evidence kept."""
+        ...
+
+    async def session(self, ctx: RequestContext, session_id: str) -> builtins.list[Injection]:
+        """What a session was shown, with the outcomes credited so far."""
+        ...
 
     async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
                      to_id: Id) -> LearningRelation: ...

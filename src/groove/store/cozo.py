@@ -43,6 +43,7 @@ from groove.domain import (
     utcnow,
 )
 from groove.domain.clock import to_micros
+from groove.domain.injection import Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.relations import CROSS_TIER
 from groove.errors import (
@@ -438,13 +439,67 @@ class CozoStore:
             self._put_usage(id, stats)
         return stats
 
-    def _put_usage(self, id: LearningId, stats: UsageStats) -> None:
-        """Stats and confidence in one transaction; `:update` of a learning that is not
-        there fails the whole of it, so no read beforehand is needed."""
+    # -- injections (per agent session) -------------------------------------------
+
+    @_in_thread
+    def record_injections(self, injections: Sequence[Injection]) -> list[Injection]:
+        """Keep the first record of each learning per session; returns the ones new here."""
+        with self._engine.write_lock():
+            new = [i for i in injections
+                   if not self._engine.query(Q.GET_INJECTION, {"session": i.session_id,
+                                                               "id": str(i.learning_id)})]
+            if new:
+                self._engine.mutate(Q.PUT_INJECTIONS,
+                                    {"injections": [codec.injection_row(i) for i in new]})
+        return new
+
+    @_in_thread
+    def session_injections(self, session_id: str) -> list[Injection]:
+        rows = self._engine.query(Q.SESSION_INJECTIONS, {"session": session_id})
+        return sorted(map(codec.row_injection, rows), key=lambda i: i.injected_at)
+
+    @_in_thread
+    def credit_outcome(self, session_id: str, id: LearningId, outcome: Outcome,
+                       source: OutcomeSource, evidence: str | None = None
+                       ) -> tuple[UsageStats, Injection, bool]:
+        """Credit an outcome to a learning injected into (or found by) a session, once:
+        the usage stats and the injection record change in one transaction. A second
+        credit is refused (returns applied=False) unless an explicit rating replaces an
+        inferred one, whose effect is taken back first."""
+        outcome = Outcome.parse(str(outcome))
+        with self._engine.write_lock():
+            rows = self._engine.query(Q.GET_INJECTION, {"session": session_id, "id": str(id)})
+            if not rows:
+                raise ValidationError(f"learning {id} was not injected into or found by "
+                                      f"session {session_id}; only those are credited",
+                                      field="session_id")
+            injection = codec.row_injection(rows[0])
+            usage_rows = self._engine.query(Q.GET_USAGE, {"id": str(id)})
+            if not usage_rows:
+                raise NotFound(id)
+            stats = codec.row_usage(usage_rows[0])
+            if not injection.decides(source):
+                return stats, injection, False
+            if injection.outcome is not None:
+                stats.undo_outcome(injection.outcome)
+            now = utcnow()
+            stats.record_outcome(outcome, now)
+            injection = replace(injection, outcome=outcome, outcome_source=source,
+                                evidence=evidence, outcome_at=now)
+            self._put_usage(id, stats, extra=(Q.PUT_INJECTIONS, {
+                "injections": [codec.injection_row(injection)]}))
+        return stats, injection, True
+
+    def _put_usage(self, id: LearningId, stats: UsageStats,
+                   extra: tuple[str, dict[str, Any]] | None = None) -> None:
+        """Stats and confidence (and `extra`) in one transaction; `:update` of a learning
+        that is not there fails the whole of it, so no read beforehand is needed."""
+        script = Q.PUT_USAGE + Q.SET_CONFIDENCE + (extra[0] if extra else "")
         try:
-            self._engine.mutate(Q.PUT_USAGE + Q.SET_CONFIDENCE, {
+            self._engine.mutate(script, {
                 "usage": [codec.usage_row(id, stats)], "id": str(id),
                 "confidence": stats.confidence(), "updated_at": to_micros(utcnow()),
+                **(extra[1] if extra else {}),
             })
         except DatabaseError as e:
             if "assertion_failure" in (e.code or ""):

@@ -44,7 +44,20 @@ DELETE_LEARNING = """
 {?[from_id, relation_type, to_id] := *learning_relations:by_to{to_id: $id, from_id,
     relation_type}, to_id = $id
  :rm learning_relations {from_id, relation_type, to_id}}
+{?[session_id, learning_id] := *injection:by_learning{learning_id: $id, session_id},
+    learning_id = $id
+ :rm injection {session_id, learning_id}}
 """
+
+I_COLS = ("session_id, learning_id, via, prompt_index, tier, score, similarity, injected_at, "
+          "outcome, outcome_source, evidence, outcome_at")
+PUT_INJECTIONS = f"""
+{{?[{I_COLS}] <- $injections
+ :put injection {{session_id, learning_id => {I_COLS.split(", ", 2)[2]}}}}}"""
+SESSION_INJECTIONS = (f"?[{I_COLS}] := *injection{{session_id: $session, "
+                      f"{I_COLS.split(', ', 1)[1]}}}, session_id = $session")
+GET_INJECTION = (f"?[{I_COLS}] := *injection{{session_id: $session, learning_id: $id, "
+                 f"{I_COLS.split(', ', 2)[2]}}}, session_id = $session, learning_id = $id")
 
 GET_LEARNING = f"?[{L_COLS}] := *learning{{id: $id, {L_COLS.split(', ', 1)[1]}}}, id = $id"
 GET_LEARNINGS = f"?[{L_COLS}] := id in $ids, *learning{{{L_COLS}}}"

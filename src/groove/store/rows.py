@@ -13,12 +13,14 @@ from groove.domain import (
     LearningId,
     LearningRelation,
     LearningSource,
+    Outcome,
     RelationType,
     Scope,
     SystemParam,
     UsageStats,
 )
 from groove.domain.clock import from_micros, to_micros
+from groove.domain.injection import InjectedVia, Injection, OutcomeSource
 from groove.domain.params import AdaptiveParam
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.errors import GrooveError, SerializationError
@@ -109,3 +111,24 @@ def row_proposal(row: Sequence[Any]) -> Proposal:
         status=ProposalStatus(row[7]), curator=row[8],
         decided_at=None if row[9] is None else from_micros(row[9]), reason=row[10],
         accepted_id=None if row[11] is None else LearningId(row[11]))
+
+
+def injection_row(i: Injection) -> list[Any]:
+    return [i.session_id, str(i.learning_id), i.via.value, i.prompt_index, i.tier,
+            float(i.score), None if i.similarity is None else float(i.similarity),
+            to_micros(i.injected_at), None if i.outcome is None else i.outcome.value,
+            None if i.outcome_source is None else i.outcome_source.value, i.evidence,
+            None if i.outcome_at is None else to_micros(i.outcome_at)]
+
+
+def row_injection(row: Sequence[Any]) -> Injection:
+    try:
+        return Injection(
+            row[0], LearningId(row[1]), InjectedVia.parse(row[2]), int(row[3]), row[4],
+            float(row[5]), None if row[6] is None else float(row[6]), from_micros(row[7]),
+            None if row[8] is None else Outcome.parse(row[8]),
+            None if row[9] is None else OutcomeSource.parse(row[9]), row[10],
+            None if row[11] is None else from_micros(row[11]))
+    except (GrooveError, ValueError, TypeError) as e:
+        raise SerializationError(f"stored injection {row[0]}/{row[1]} cannot be decoded: "
+                                 f"{e}") from None

@@ -142,6 +142,7 @@ V6_INJECTIONS = """
     session_id: String,
     learning_id: String
     =>
+    via: String,
     prompt_index: Int,
     tier: String,
     score: Float,
