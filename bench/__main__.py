@@ -1,6 +1,7 @@
 """groove side by side with Chroma, on the same data, in one run.
 
     python -m bench --sizes 1000,10000,100000 --out results.json
+    python -m bench loop        # does groove learn? (bench/loop.py)
 
 The 1,000 set is embedded with the real model (cached under bench/.cache); larger
 sets use clustered synthetic unit vectors. Each system runs in its own process on
@@ -140,5 +141,14 @@ def main() -> None:
         print(f"\nwrote {args.out}")
 
 
+SUBCOMMANDS = {"loop": "bench.loop"}
+"""`python -m bench NAME ...` runs another benchmark: NAME's module has `cli(argv)`."""
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        import importlib
+
+        importlib.import_module(SUBCOMMANDS[sys.argv[1]]).cli(sys.argv[2:])
+    else:
+        main()

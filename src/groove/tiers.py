@@ -453,6 +453,7 @@ class GrooveStorage:
             vector = await self._query_vector(query)
             found = await self._retrieve(vector, fetch, None, injection=True)
             ranked = await self._rank(found, rng=rng or random.Random())
+            ranked = [t for t in ranked if t.why is None or not t.why.faded]
             if min_similarity is not None:
                 ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
         return [t for t in ranked if t.learning.id not in exclude][:limit]

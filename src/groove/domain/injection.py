@@ -98,8 +98,12 @@ nudge it and a few hundred move it."""
 BUDGET_PRIOR = (5.0, 5.0)
 """Mean 0.5, i.e. 3 of `MAX_INJECTIONS`: a few facts per prompt, far under the cap."""
 MAX_INJECTIONS = 6
-THRESHOLD_MARGIN = 0.05
+THRESHOLD_STEP = 0.05
 THRESHOLD_WINDOW = 0.15
+IGNORED_WEIGHT = 0.5
+"""An ignored injection pushes the threshold up half as hard as a helpful one pushes it
+down: "ignored" also happens to relevant learnings that were simply not needed, so the
+threshold settles where ignored outcomes are twice as common as helpful ones."""
 
 
 def injection_budget(value: float) -> int:
@@ -108,18 +112,19 @@ def injection_budget(value: float) -> int:
 
 
 def threshold_evidence(similarity: float | None, outcome: Outcome, current: float
-                       ) -> float | None:
-    """Where an outcome says the threshold belongs, or None when it says nothing.
+                       ) -> tuple[float, float] | None:
+    """(target, weight) for the threshold's update, or None when the outcome says nothing.
 
-    Only injections near the threshold inform it: one that helped says the threshold
-    may sit a little below its similarity, one that was ignored that it should sit a
-    little above. A contradiction says the learning is wrong, not irrelevant."""
+    A small step, not a jump to the similarity: only injections near the threshold
+    (within `THRESHOLD_WINDOW`) inform it, a helpful one nudging it down and an ignored
+    one up, so it tracks the boundary between useful and idle injections (a stochastic
+    approximation). A contradiction says the learning is wrong, not irrelevant."""
     if similarity is None or abs(similarity - current) > THRESHOLD_WINDOW:
         return None
     if outcome is Outcome.HELPFUL:
-        return max(0.0, similarity - THRESHOLD_MARGIN)
+        return max(0.0, current - THRESHOLD_STEP), 1.0
     if outcome is Outcome.IGNORED:
-        return min(1.0, similarity + THRESHOLD_MARGIN)
+        return min(1.0, current + THRESHOLD_STEP), IGNORED_WEIGHT
     return None
 
 

@@ -2,11 +2,11 @@
 
     score = relevance x trust x specificity x recency x relation effect
 
-- relevance: reciprocal rank fusion of the vector ranking (cosine of unit vectors)
-  and the keyword ranking (BM25 over words, code identifiers, paths and flags),
-  normalised so the best possible fused rank is 1. Ranks, not raw scores, are fused:
-  cosine and BM25 live on different scales, and RRF needs no calibration between them.
-  Vector-only when no keyword matched (and the reverse).
+- relevance: the chance the learning is about this query, a logistic curve over its
+  cosine similarity (unit vectors), lifted by keyword evidence (BM25 over words, code
+  identifiers, paths and flags). A calibrated chance rather than a rank: among several
+  clearly relevant learnings, small wording differences should not outweigh trust (the
+  loop simulation in bench/loop.py measured rank fusion stuck at 68% of an oracle).
 - trust: the learning's Beta posterior over "this helps". A search uses its mean; an
   injection draws a Thompson sample, so a new learning (Beta(1, 1), wide) gets its
   chances and a contradicted one (beta grows 1.5 per contradiction) fades. Trust enters
@@ -36,9 +36,19 @@ from groove.domain.learning import Learning, LearningId
 from groove.domain.relations import LearningRelation, RelationType
 from groove.domain.usage import UsageStats
 
-RRF_K = 10
-"""Small: candidate lists are short (tens), and the first few ranks should count."""
-TRUST_FLOOR = 0.25
+RELEVANT_AT = 0.35
+"""Cosine at which all-MiniLM-L6-v2 texts are as likely about the query as not."""
+RELEVANCE_WIDTH = 0.08
+KEYWORD_LIFT = 0.25
+"""At most this much cosine is added by keyword evidence (BM25, saturating)."""
+KEYWORD_HALF = 5.0
+TRUST_FLOOR = 0.1
+SHARPNESS = 1.0
+"""Thompson samples come from Beta(a * SHARPNESS, b * SHARPNESS): same mean, narrower
+as SHARPNESS grows (less exploration)."""
+FADED_BELOW = 0.2
+"""An injection skips a learning whose posterior mean fell below this (e.g. three
+contradictions and no help: Beta(1, 5.5), mean 0.15); a search still shows it."""
 TIER_WEIGHT = {"project": 1.0, "user": 0.92, "enterprise": 0.88}
 SPECIALIZED_GENERAL = 0.8
 CONTRADICTED_LOSER = 0.5
@@ -73,6 +83,7 @@ class Explanation:
     relation: float
     notes: list[str] = field(default_factory=list)
     score: float = 0.0
+    faded: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -90,12 +101,12 @@ def _ranks(values: dict[LearningId, float]) -> dict[LearningId, int]:
     return {i: n + 1 for n, i in enumerate(order)}
 
 
-def relevance(vector_rank: int | None, keyword_rank: int | None, k: int = RRF_K) -> float:
-    """Fused rank relevance in (0, 1]: 1 when first in every ranking that found it."""
-    parts = [1.0 / (k + r) for r in (vector_rank, keyword_rank) if r is not None]
-    if not parts:
-        return 0.0
-    return sum(parts) / (len(parts) / (k + 1)) if len(parts) == 2 else parts[0] * (k + 1) * 0.75
+def relevance(similarity: float | None, keyword: float | None) -> float:
+    """The chance, in (0, 1), that a learning is about the query."""
+    s = -1.0 if similarity is None else similarity
+    if keyword:
+        s += KEYWORD_LIFT * keyword / (keyword + KEYWORD_HALF)
+    return 1.0 / (1.0 + math.exp(-(s - RELEVANT_AT) / RELEVANCE_WIDTH))
 
 
 def recency(last: datetime, now: datetime) -> float:
@@ -115,7 +126,8 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
     trust: dict[LearningId, float] = {}
     for i, c in by_id.items():
         a, b = c.usage.confidence_alpha, c.usage.confidence_beta
-        trust[i] = rng.betavariate(a, b) if rng is not None else a / (a + b)
+        trust[i] = rng.betavariate(a * SHARPNESS, b * SHARPNESS) if rng is not None \
+            else a / (a + b)
     relation_factor = dict.fromkeys(by_id, 1.0)
     notes: dict[LearningId, list[str]] = {i: [] for i in by_id}
     dropped: set[LearningId] = set()
@@ -137,7 +149,7 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
     for i, c in by_id.items():
         why = Explanation(
             vector_rank=v_ranks.get(i), keyword_rank=k_ranks.get(i), similarity=c.similarity,
-            keyword=c.keyword, relevance=relevance(v_ranks.get(i), k_ranks.get(i)),
+            keyword=c.keyword, relevance=relevance(c.similarity, c.keyword),
             trust=trust[i], sampled=rng is not None,
             specificity=TIER_WEIGHT.get(c.tier, 1.0),
             recency=recency(max(c.learning.updated_at, c.usage.last_used or
@@ -145,6 +157,9 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
             relation=relation_factor[i], notes=notes[i])
         why.score = (why.relevance * (TRUST_FLOOR + (1 - TRUST_FLOOR) * why.trust)
                      * why.specificity * why.recency * why.relation)
+        if c.usage.confidence() < FADED_BELOW:
+            why.faded = True
+            why.notes.append(f"faded: mean trust {c.usage.confidence():.2f} < {FADED_BELOW}")
         out.append(Ranked(c, why, i in dropped))
     out.sort(key=lambda r: (not r.dropped, r.why.score), reverse=True)
     return out

@@ -207,9 +207,9 @@ class LocalGroove:
         """Let a credited outcome move the injection threshold and budget."""
         async with self._tuning:  # read-modify-write: one tuning at a time
             threshold, budget = await self._injection_params(view)
-            target = threshold_evidence(similarity, outcome, threshold.param.value)
-            if target is not None:
-                threshold.param.update(target)
+            evidence = threshold_evidence(similarity, outcome, threshold.param.value)
+            if evidence is not None:
+                threshold.param.update(*evidence)
             budget.param.update(budget_evidence(outcome))
             store = await view.store_for(Tier.USER)
             for p in (threshold, budget):
