@@ -22,7 +22,8 @@ def test_default_config() -> None:
 def test_toml_round_trip(tmp_path: Path) -> None:
     """A config with an enterprise survives save / load."""
     config = GrooveConfig(tmp_path / "user", {"acme": EnterpriseConfig(
-        "acme", tmp_path / "acme", "https://sync.example")}, user_id="alex", lock_timeout=2.5)
+        "acme", tmp_path / "acme", "postgresql://alex@db.example/groove")}, user_id="alex",
+        lock_timeout=2.5)
     path = config.save(tmp_path / "groove.toml")
     again = GrooveConfig.load(path)
     assert again.user_db_path == config.user_db_path

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import platformdirs
 import tomli_w
@@ -48,12 +49,36 @@ class EnterpriseConfig:
     org_id: str
     db_path: Path
     sync_url: str | None = None
+    """The team's PostgreSQL (`postgresql://user@host/db`); its password comes from
+    PGPASSWORD or ~/.pgpass, never from this file."""
+
+    def __post_init__(self) -> None:
+        if self.sync_url is not None:
+            check_sync_url(self.sync_url, f"[enterprises.{self.org_id}] sync_url")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"db_path": str(self.db_path)}
         if self.sync_url:
             out["sync_url"] = self.sync_url
         return out
+
+
+def check_sync_url(url: str, where: str = "sync_url") -> None:
+    """A sync_url must be a postgresql:// URL without a password: the config file is
+    plain text (and a command line is visible to every process), so the password
+    belongs in PGPASSWORD or ~/.pgpass."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"{where} must be a postgresql:// URL, e.g. "
+                          "postgresql://alice@db.example.com/groove")
+    try:
+        password = parts.password
+    except ValueError:
+        password = None
+    query = {k.lower() for k, v in parse_qsl(parts.query, keep_blank_values=True) if v}
+    if password or "password" in query:
+        raise ConfigError(f"{where} contains a password; remove it from the URL and give it "
+                          "to PostgreSQL through PGPASSWORD or ~/.pgpass (never in groove.toml)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +155,12 @@ class GrooveConfig:
             if not isinstance(entry, dict) or "db_path" not in entry:
                 raise ConfigError(f"[enterprises.{org}] needs db_path", path=path)
             sync = entry.get("sync_url")
-            config.enterprises[org] = EnterpriseConfig(
-                org, _resolve(_str(entry, "db_path", path), path),
-                str(sync) if sync is not None else None)
+            try:
+                config.enterprises[org] = EnterpriseConfig(
+                    org, _resolve(_str(entry, "db_path", path), path),
+                    str(sync) if sync is not None else None)
+            except ConfigError as e:
+                raise ConfigError(str(e), path=path) from None
         return config
 
     @classmethod

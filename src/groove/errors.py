@@ -20,6 +20,8 @@ Every error carries the offending value and a message that says what to do::
     ├── CapabilityMissing        this installation cannot do what was asked
     ├── ConfigError              a config file is malformed (file, line)
     ├── GrooveIOError            a file system operation failed
+    ├── SyncError                a team server (PostgreSQL) could not be reached or refused
+    │                            a sync (its URL, never a password)
     └── SerializationError       stored data could not be decoded
 """
 
@@ -198,6 +200,16 @@ class GrooveIOError(GrooveError):
 
     def __init__(self, message: str, *, path: Path | None = None):
         self.path = path
+        super().__init__(message)
+
+
+class SyncError(GrooveError):
+    """A sync with the team's PostgreSQL failed: unreachable, not initialised, a role
+    without the right grant, or a server newer than this groove. Local data is unchanged
+    apart from what completed before (a sync resumes where it stopped)."""
+
+    def __init__(self, message: str, *, url: str | None = None):
+        self.url = url
         super().__init__(message)
 
 

@@ -48,6 +48,7 @@ from groove.service import (
     OutcomeReport,
     RequestContext,
 )
+from groove.team import SyncReport
 from groove.tiers import Tier, TieredLearning
 
 _WORD = re.compile(r"\w+")
@@ -279,6 +280,12 @@ class FakeGroove:
                      curator: str | None = None, org: str | None = None) -> Proposal:
         return self._decide(id, status=ProposalStatus.REJECTED, curator=curator or "fake",
                             reason=reason)
+
+    async def sync(self, ctx: RequestContext, *, org: str | None = None
+                   ) -> builtins.list[SyncReport]:
+        """Nothing to sync in memory: one empty report for a named org, none otherwise."""
+        self.calls.append("sync")
+        return [] if org is None else [SyncReport(org, "postgresql://fake/groove")]
 
     async def params(self, ctx: RequestContext, name: str | None = None, *,
                      tier: Tier = Tier.USER) -> builtins.list[SystemParam]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from groove.config import (
+    EnterpriseConfig,
     GrooveConfig,
     ProjectContext,
     ignore_in_git,
@@ -61,6 +62,8 @@ from groove.errors import (
 )
 from groove.store import CozoStore
 from groove.store.pool import StorePool
+from groove.store.replica import Counts, PulledLearning
+from groove.team.sync import pending_proposal, record_decision
 from groove.transfer import read_export, write_export
 
 
@@ -287,9 +290,19 @@ class GrooveStorage:
     async def record_outcome(self, id: LearningId | str, outcome: Outcome
                              ) -> tuple[TieredLearning, UsageStats]:
         found = await self.locate(id)
-        stats = await (await self.store_for(found.tier)).record_outcome(found.learning.id,
-                                                                        outcome)
+        stats = await (await self.store_for(found.tier)).record_outcome(
+            found.learning.id, outcome, log_event=self._logs_events(found.tier))
         return found, stats
+
+    def _team(self, org: str | None = None) -> EnterpriseConfig | None:
+        """The org's config if it syncs with a team server (`sync_url`), else None."""
+        org = org or self.context.org_id or self.declared_org
+        entry = None if org is None else self.config.enterprises.get(org)
+        return entry if entry is not None and entry.sync_url else None
+
+    def _logs_events(self, tier: Tier) -> bool:
+        """Outcomes on a synced org's learnings are also queued as events to push."""
+        return tier is Tier.ENTERPRISE and self._team() is not None
 
     async def delete(self, id: LearningId | str) -> TieredLearning:
         found = await self.locate(id)
@@ -363,7 +376,7 @@ class GrooveStorage:
         assert store is not None
         proposal = Proposal(found.learning, org or str(self.context.org_id),
                             self.config.user_id, found.tier.value)
-        await store.store_proposal(proposal)
+        await store.store_proposal(proposal, log_event=self._team(org) is not None)
         return proposal
 
     async def proposals(self, org: str | None = None,
@@ -391,8 +404,12 @@ class GrooveStorage:
 
     async def accept(self, id: LearningId | str, curator: str | None = None,
                      org: str | None = None) -> tuple[Proposal, Learning]:
-        """Accept a pending proposal: the org gets a curated copy with provenance."""
+        """Accept a pending proposal: the org gets a curated copy with provenance. An org
+        with a team server decides there (see `groove.team.sync.record_decision`)."""
         curator = curator or self.config.user_id
+        team = self._team(org)
+        if team is not None:
+            return await self._accept_on_server(team, id, curator)
         store = await self._org_store(org, create=False)
         if store is None:
             raise NotFound(id, "proposal")
@@ -412,6 +429,14 @@ class GrooveStorage:
         """Reject a pending proposal; the reason and the curator are kept with it."""
         if not reason.strip():
             raise ValidationError("give a reason for the rejection", field="reason")
+        team = self._team(org)
+        if team is not None:
+            proposal = await pending_proposal(team, id)
+            return await record_decision(
+                await self._team_store(team), team,
+                replace(proposal, status=ProposalStatus.REJECTED,
+                        curator=curator or self.config.user_id, decided_at=utcnow(),
+                        reason=reason))
         store = await self._org_store(org, create=False)
         if store is None:
             raise NotFound(id, "proposal")
@@ -421,6 +446,25 @@ class GrooveStorage:
                           reason=reason)
         await store.reject_proposal(decided)
         return decided
+
+    async def _team_store(self, team: EnterpriseConfig) -> CozoStore:
+        store = await self._org_store(team.org_id)
+        assert store is not None
+        return store
+
+    async def _accept_on_server(self, team: EnterpriseConfig, id: LearningId | str,
+                                curator: str) -> tuple[Proposal, Learning]:
+        proposal = await pending_proposal(team, id)
+        original = proposal.learning
+        copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
+        vector, model = await self._vector(copy)
+        decided = await record_decision(
+            await self._team_store(team), team,
+            replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
+                    decided_at=utcnow(), accepted_id=copy.id),
+            PulledLearning(copy, Counts(), vector, model),
+            LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original.id))
+        return decided, copy
 
     # -- reads across tiers ----------------------------------------------------------
 
@@ -483,7 +527,8 @@ class GrooveStorage:
         """Credit an outcome once per learning per session (see `CozoStore.credit_outcome`)."""
         found = await self.locate(id)
         stats, injection, applied = await (await self.store_for(found.tier)).credit_outcome(
-            session_id, found.learning.id, outcome, source, evidence)
+            session_id, found.learning.id, outcome, source, evidence,
+            log_event=self._logs_events(found.tier))
         return found, stats, injection, applied
 
     async def _retrieve(self, vector: Any, fetch: int, tiers: Sequence[Tier] | None, *,

@@ -4,7 +4,7 @@ The command group lives in `app`; each command group in its own module registers
 its commands on it: learnings, promotion (tiers), files, and the system.
 """
 
-from groove.cli import files, learnings, promotion, system  # noqa: F401  (registers commands)
+from groove.cli import files, learnings, promotion, system, team  # noqa: F401  (registers commands)
 from groove.cli.app import main
 
 __all__ = ["main"]

@@ -47,7 +47,7 @@ from groove.domain.injection import (
 )
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.embedder import EmbeddingLanes
-from groove.errors import GrooveError, NotFound, ValidationError
+from groove.errors import GrooveError, NoEnterpriseContext, NotFound, ValidationError
 from groove.plugin import Capability, Harness, PluginContext
 from groove.service.protocol import (
     Check,
@@ -60,6 +60,8 @@ from groove.service.protocol import (
 )
 from groove.store import CURRENT_SCHEMA_VERSION
 from groove.store.pool import StorePool
+from groove.team import SyncReport, sync_replica
+from groove.team.sync import Progress, sync_url
 from groove.tiers import GrooveStorage, Tier, TieredLearning
 
 MIN_ID_PREFIX = 4
@@ -253,6 +255,31 @@ class LocalGroove:
     async def reject(self, ctx: RequestContext, id: Id, reason: str, *,
                      curator: str | None = None, org: str | None = None) -> Proposal:
         return await self.view(ctx).reject(parse_id(id), reason, curator, org)
+
+    # -- team sync -------------------------------------------------------------------
+
+    async def sync(self, ctx: RequestContext, *, org: str | None = None,
+                   progress: Progress | None = None) -> builtins.list[SyncReport]:
+        """Sync the replica of `org` with its team server (default: every org that has a
+        sync_url), one org after another; the first failure raises `SyncError`. The groove
+        server calls this periodically (see `groove.team.background_sync`)."""
+        if org is not None:
+            if org not in self.config.enterprises:
+                raise NoEnterpriseContext(org)
+            orgs = [self.config.enterprises[org]]
+        else:
+            orgs = [e for e in self.config.enterprises.values() if e.sync_url]
+            if not orgs:
+                raise ValidationError("no [enterprises.<org>] in the user config has a "
+                                      "sync_url; add sync_url = \"postgresql://USER@HOST/DB\"",
+                                      field="sync_url")
+        reports = []
+        for entry in orgs:
+            sync_url(entry)  # an org without a sync_url fails before its replica is made
+            store = await self.pool.open(entry.db_path)
+            reports.append(await sync_replica(store, entry, self.config.user_id,
+                                              progress=progress))
+        return reports
 
     # -- the system ----------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from groove.domain import (
 )
 from groove.domain.injection import Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
+from groove.team import SyncReport
 from groove.tiers import Tier, TieredLearning
 
 Id = LearningId | str
@@ -179,6 +180,9 @@ class GrooveAPI(Protocol):
 
     async def reject(self, ctx: RequestContext, id: Id, reason: str, *,
                      curator: str | None = None, org: str | None = None) -> Proposal: ...
+
+    async def sync(self, ctx: RequestContext, *, org: str | None = None
+                   ) -> builtins.list[SyncReport]: ...
 
     async def params(self, ctx: RequestContext, name: str | None = None, *,
                      tier: Tier = Tier.USER) -> builtins.list[SystemParam]: ...

@@ -58,9 +58,11 @@ from groove.errors import (
     ValidationError,
 )
 from groove.store import queries as Q
+from groove.store import replica as R
 from groove.store import rows as codec
 from groove.store.engine import Engine
 from groove.store.protocols import Embedding, ScopeFilter
+from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaChanges
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
 
 if TYPE_CHECKING:
@@ -427,16 +429,21 @@ class CozoStore:
             self._put_usage(id, stats)
 
     @_in_thread
-    def record_outcome(self, id: LearningId, outcome: Outcome) -> UsageStats:
-        """Apply one outcome to the learning's posterior and its confidence, atomically."""
+    def record_outcome(self, id: LearningId, outcome: Outcome, *,
+                       log_event: bool = False) -> UsageStats:
+        """Apply one outcome to the learning's posterior and its confidence, atomically;
+        with `log_event` (a replica of a team server) the outcome also goes to the sync
+        outbox in the same transaction, to be pushed as an event."""
         outcome = Outcome.parse(str(outcome))
         with self._engine.write_lock():
             rows = self._engine.query(Q.GET_USAGE, {"id": str(id)})
             if not rows:
                 raise NotFound(id)
             stats = codec.row_usage(rows[0])
-            stats.record_outcome(outcome)
-            self._put_usage(id, stats)
+            now = utcnow()
+            stats.record_outcome(outcome, now)
+            events = [OutboxEntry.outcome_event(id, outcome, 1, now)] if log_event else []
+            self._put_usage(id, stats, extra=_outbox_script(events))
         return stats
 
     # -- injections (per agent session) -------------------------------------------
@@ -460,12 +467,13 @@ class CozoStore:
 
     @_in_thread
     def credit_outcome(self, session_id: str, id: LearningId, outcome: Outcome,
-                       source: OutcomeSource, evidence: str | None = None
-                       ) -> tuple[UsageStats, Injection, bool]:
+                       source: OutcomeSource, evidence: str | None = None, *,
+                       log_event: bool = False) -> tuple[UsageStats, Injection, bool]:
         """Credit an outcome to a learning injected into (or found by) a session, once:
         the usage stats and the injection record change in one transaction. A second
         credit is refused (returns applied=False) unless an explicit rating replaces an
-        inferred one, whose effect is taken back first."""
+        inferred one, whose effect is taken back first. With `log_event`, the outbox gets
+        the events (-1 for the one taken back, +1 for the new one) in that transaction."""
         outcome = Outcome.parse(str(outcome))
         with self._engine.write_lock():
             rows = self._engine.query(Q.GET_INJECTION, {"session": session_id, "id": str(id)})
@@ -480,14 +488,18 @@ class CozoStore:
             stats = codec.row_usage(usage_rows[0])
             if not injection.decides(source):
                 return stats, injection, False
+            now = utcnow()
+            events = []
             if injection.outcome is not None:
                 stats.undo_outcome(injection.outcome)
-            now = utcnow()
+                events.append(OutboxEntry.outcome_event(id, injection.outcome, -1, now))
             stats.record_outcome(outcome, now)
+            events.append(OutboxEntry.outcome_event(id, outcome, 1, now))
             injection = replace(injection, outcome=outcome, outcome_source=source,
                                 evidence=evidence, outcome_at=now)
-            self._put_usage(id, stats, extra=(Q.PUT_INJECTIONS, {
-                "injections": [codec.injection_row(injection)]}))
+            script, values = _outbox_script(events if log_event else []) or ("", {})
+            self._put_usage(id, stats, extra=(Q.PUT_INJECTIONS + script, {
+                "injections": [codec.injection_row(injection)], **values}))
         return stats, injection, True
 
     def _put_usage(self, id: LearningId, stats: UsageStats,
@@ -815,8 +827,13 @@ class CozoStore:
     # -- proposals (enterprise tier) -------------------------------------------------
 
     @_in_thread
-    def store_proposal(self, proposal: Proposal) -> None:
-        self._engine.mutate(Q.PUT_PROPOSALS, {"proposals": [codec.proposal_row(proposal)]})
+    def store_proposal(self, proposal: Proposal, *, log_event: bool = False) -> None:
+        """Store a proposal; with `log_event` (a team replica), queue it for the next push
+        in the same transaction."""
+        script, values = _outbox_script(
+            [OutboxEntry.proposal(proposal)] if log_event else []) or ("", {})
+        self._engine.mutate(Q.PUT_PROPOSALS + script,
+                            {"proposals": [codec.proposal_row(proposal)], **values})
 
     @_in_thread
     def get_proposal(self, id: LearningId) -> Proposal | None:
@@ -860,6 +877,119 @@ class CozoStore:
             raise ValidationError(f"proposal {proposal.id} is already {status}",
                                   field="proposal")
 
+    # -- team sync (an enterprise replica; see groove.team and store/replica.py) ------
+
+    @_in_thread
+    def sync_state(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._engine.query(R.ALL_STATE)}
+
+    @_in_thread
+    def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
+        """The oldest `limit` entries still to push."""
+        rows = self._engine.query(R.OUTBOX_PAGE, {"limit": int(limit)})
+        return [OutboxEntry.from_row(r) for r in rows]
+
+    @_in_thread
+    def outbox_counts(self) -> dict[str, int]:
+        return {r[0]: int(r[1]) for r in self._engine.query(R.OUTBOX_COUNT)}
+
+    @_in_thread
+    def clear_outbox(self, ids: Sequence[str]) -> None:
+        """Forget entries the server has committed (a retry would be harmless anyway)."""
+        if ids:
+            self._engine.mutate(R.RM_OUTBOX, {"ids": [[i] for i in ids]})
+
+    @_in_thread
+    def apply_team_changes(self, changes: ReplicaChanges,
+                           state: dict[str, str | None] | None = None) -> None:
+        """Apply one pulled page and the sync state that follows it, in one transaction.
+
+        Idempotent: rows are put by key and usage is set from the team's absolute counts
+        plus this machine's events still in the outbox (which the server has not
+        counted yet), so applying a page twice changes nothing. Learnings keep the
+        server's text and times; a vector made by another model is refused.
+        """
+        with self._engine.write_lock():
+            self._apply_team_changes(changes, state or {})
+
+    def _apply_team_changes(self, changes: ReplicaChanges, state: dict[str, str | None]) -> None:
+        pulled = {str(p.learning.id): p for p in changes.learnings}
+        ids = set(pulled) | {str(i) for i in changes.usage}
+        pending: dict[str, list[tuple[Outcome, int]]] = {}
+        if ids:
+            for ref, outcome, delta in self._engine.query(R.PENDING_OUTCOMES,
+                                                          {"ids": sorted(ids)}):
+                pending.setdefault(ref, []).append((Outcome.parse(outcome), int(delta)))
+
+        def usage(id: str, counts: Counts) -> UsageStats:
+            merged = Counts(counts.helpful, counts.ignored, counts.contradicted,
+                            counts.last_used)
+            for outcome, delta in pending.get(id, []):
+                merged.add(outcome, delta)
+            return merged.usage()
+
+        script, values = "", {}
+        with_vec = [p for p in pulled.values() if p.vector is not None]
+        if pulled:
+            stats = {i: usage(i, p.counts) for i, p in pulled.items()}
+            script += Q.PUT_LEARNINGS + Q.PUT_USAGE
+            values["learnings"] = [codec.learning_row(p.learning, stats[i])
+                                   for i, p in pulled.items()]
+            values["usage"] = [codec.usage_row(p.learning.id, stats[i])
+                               for i, p in pulled.items()]
+        vectors: list[tuple[PulledLearning, Vector]] = []
+        models = {p.model or "unspecified" for p in with_vec}
+        for model in models:
+            self._check_model(model)
+        if len(models) > 1:
+            raise EmbeddingModelMismatch(*sorted(models)[:2])
+        if with_vec:
+            vectors = [(p, self._check_vector(p.vector)) for p in with_vec
+                       if p.vector is not None]
+            script += Q.PUT_EMBEDDINGS
+            values["embeddings"] = [[str(p.learning.id), p.model or "unspecified",
+                                     v.tobytes()] for p, v in vectors]
+        others = {str(i): c for i, c in changes.usage.items() if str(i) not in pulled}
+        known = self._existing(others) if others else set()
+        if known:
+            stats = {i: usage(i, others[i]) for i in sorted(known)}
+            script += Q.PUT_USAGE.replace("$usage", "$usage_only") + R.SET_CONFIDENCES
+            values["usage_only"] = [codec.usage_row(LearningId(i), u) for i, u in stats.items()]
+            values["confidences"] = [[i, u.confidence(), -u.confidence()]
+                                     for i, u in stats.items()]
+        if changes.relations:
+            script += Q.PUT_RELATIONS
+            values["relations"] = [codec.relation_row(r) for r in changes.relations]
+        if changes.params:
+            script += Q.PUT_PARAMS
+            values["params"] = [codec.param_row(p) for p in changes.params]
+        if changes.proposals:
+            script += Q.PUT_PROPOSALS
+            values["proposals"] = [codec.proposal_row(p) for p in changes.proposals]
+        put = [[k, v] for k, v in state.items() if v is not None]
+        gone = [[k] for k, v in state.items() if v is None]
+        if put:
+            script += R.PUT_STATE
+            values["state"] = put
+        if gone:
+            script += R.RM_STATE
+            values["keys"] = gone
+        if not script:
+            return
+        self._engine.mutate(script, values)
+        if models:
+            self._note_model(sorted(models)[0])
+        index = self._index
+        if index is not None and pulled:
+            with self._index_lock:
+                for p, v in vectors:
+                    x = p.learning
+                    index.upsert(str(x.id), v, x.scope.to_db_string(), x.category.value)
+                for p in pulled.values():
+                    if p.vector is None:
+                        x = p.learning
+                        index.set_meta(str(x.id), x.scope.to_db_string(), x.category.value)
+
     # -- integrity ---------------------------------------------------------------
 
     @_in_thread
@@ -901,6 +1031,13 @@ class CozoStore:
             if not hits or hits[0][1] < 0.999:
                 problems.append(f"vector index does not find the stored vector of {i}")
         return problems
+
+
+def _outbox_script(entries: Sequence[OutboxEntry]) -> tuple[str, dict[str, Any]] | None:
+    """The script (and its values) that queues `entries` for the next push."""
+    if not entries:
+        return None
+    return R.PUT_OUTBOX, {"outbox": [e.row() for e in entries]}
 
 
 def _schema_version(engine: Engine) -> int:

@@ -156,6 +156,22 @@ V6_INJECTIONS = """
 {::index create injection:by_learning {learning_id, session_id}}
 """
 
+# Team sync (an enterprise replica of a PostgreSQL team server, see `groove.team`):
+# what this machine still has to push (outcome events and proposals, each with an id,
+# so a retried push cannot count twice) and the pull cursor with its progress.
+V7_TEAM_SYNC = """
+{:create sync_outbox {
+    id: String
+    =>
+    kind: String,
+    ref_id: String,
+    outcome: String? default null,
+    delta: Int default 0,
+    created_at: Int
+}}
+{:create sync_state {key: String => value: String}}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_INITIAL),
     Migration(2, "record the embedding model of each vector", V2_EMBEDDING_MODEL),
@@ -163,6 +179,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "index learnings by confidence and recency", V4_RANK_INDEX),
     Migration(5, "rank columns: list best-first without sorting", V5_RANK_COLUMNS),
     Migration(6, "injections per agent session, with the outcome credited", V6_INJECTIONS),
+    Migration(7, "team sync: outbox and cursor of an enterprise replica", V7_TEAM_SYNC),
 )
 
 CURRENT_SCHEMA_VERSION = MIGRATIONS[-1].version
