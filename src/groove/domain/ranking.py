@@ -9,7 +9,8 @@
   loop simulation in bench/loop.py measured rank fusion stuck at 68% of an oracle).
 - trust: the learning's Beta posterior over "this helps". A search uses its mean; an
   injection draws a Thompson sample, so a new learning (Beta(1, 1), wide) gets its
-  chances and a contradicted one (beta grows 1.5 per contradiction) fades. Trust enters
+  chances and a contradicted one (beta grows 1.5 per contradiction) fades (the sample is
+  drawn from a sharpened posterior, `SHARPNESS`). Trust enters
   as `TRUST_FLOOR + (1 - TRUST_FLOOR) * t`: a relevant but untested learning is never
   ranked below an irrelevant trusted one, yet ten contradictions cost most of its place.
 - specificity: project over user over enterprise (a project's own learning knows its
@@ -43,9 +44,11 @@ KEYWORD_LIFT = 0.25
 """At most this much cosine is added by keyword evidence (BM25, saturating)."""
 KEYWORD_HALF = 5.0
 TRUST_FLOOR = 0.1
-SHARPNESS = 1.0
-"""Thompson samples come from Beta(a * SHARPNESS, b * SHARPNESS): same mean, narrower
-as SHARPNESS grows (less exploration)."""
+SHARPNESS = 3.0
+"""Thompson samples come from Beta(a * SHARPNESS, b * SHARPNESS): the same mean, a
+narrower spread. Measured with bench/loop.py (seeds 7 and 11): plain Thompson (1.0)
+ended at 87% of the oracle's helpful share, 2.0 at 92%, 3.0 at 92-94%; a new learning,
+Beta(3, 3), still draws anywhere from 0.2 to 0.8."""
 FADED_BELOW = 0.2
 """An injection skips a learning whose posterior mean fell below this (e.g. three
 contradictions and no help: Beta(1, 5.5), mean 0.15); a search still shows it."""
