@@ -105,20 +105,30 @@ async def show(state: State, id: str, as_json: bool) -> None:
 @click.argument("text")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
 @tier_choice(multiple=True, help="Only these tiers (repeatable).")
+@click.option("--explain", is_flag=True,
+              help="Say why each hit ranked where it did: similarity, keyword evidence, "
+                   "trust, tier, recency, relations.")
 @json_option
 @run
-async def search(state: State, text: str, limit: int, tier: tuple[str, ...],
+async def search(state: State, text: str, limit: int, tier: tuple[str, ...], explain: bool,
                  as_json: bool) -> None:
-    """Semantic search across the read tiers; similarity is cosine, in [-1, 1].
+    """Search across the read tiers, ranked by relevance and trust.
 
-    Example:  groove search 'how do we write tests' --limit 5
+    `score` is the rank (relevance x trust x tier x recency x relations, in [0, 1]);
+    `similarity` is the cosine of the query and the learning, in [-1, 1].
+
+    Example:  groove search 'how do we write tests' --limit 5 --explain
     """
     hits = await call(state, lambda api, ctx: api.search(
         ctx, text, limit=limit, tiers=[Tier(t) for t in tier]))
     if as_json:
-        render.emit_json([render.learning_json(h, "similarity") for h in hits])
-    else:
-        render.learnings_table(hits, "similarity")
+        render.emit_json([{**render.learning_json(h, "score"), "similarity": h.similarity,
+                           **({"why": h.why.to_dict()} if explain and h.why else {})}
+                          for h in hits])
+        return
+    render.learnings_table(hits, "score")
+    if explain:
+        render.explanations(hits)
 
 
 @main.command()

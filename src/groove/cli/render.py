@@ -108,3 +108,19 @@ def show_learning(t: TieredLearning, usage: UsageStats, relations: Sequence[Lear
                 c.print(f"  -> {r.relation_type.value} {r.to_id}")
             else:
                 c.print(f"  <- {r.from_id} {r.relation_type.value} this")
+
+
+def explanations(items: Sequence[TieredLearning]) -> None:
+    """One line per hit: the factors of its score (see groove.domain.ranking)."""
+    for t in items:
+        w = t.why
+        if w is None:
+            continue
+        sim = "-" if w.similarity is None else f"{w.similarity:+.3f}"
+        kw = "-" if not w.keyword else f"{w.keyword:.2f} (rank {w.keyword_rank})"
+        line = (f"{str(t.learning.id)[:18]}  score {w.score:.3f} = relevance {w.relevance:.3f}"
+                f" [cosine {sim} (rank {w.vector_rank}), keyword {kw}]"
+                f" x trust {w.trust:.3f}{' (sampled)' if w.sampled else ' (mean)'}"
+                f" x tier {w.specificity:.2f} x recency {w.recency:.3f}"
+                f" x relations {w.relation:.2f}")
+        sys.stdout.write(line + "".join(f"\n    {n}" for n in w.notes) + "\n")
