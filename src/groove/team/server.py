@@ -406,3 +406,17 @@ async def put_param(conn: AsyncConnection[Any], param: SystemParam) -> None:
     """Set a team-wide parameter (curators); every replica pulls it."""
     await conn.execute(PUT_PARAM, {"name": param.name,
                                    "doc": json.dumps(param.to_dict(), ensure_ascii=False)})
+
+
+PUBLISH = "COPY groove.learning (id, doc, embedding, model) FROM STDIN"
+
+
+async def publish(conn: AsyncConnection[Any], items: Sequence[PulledLearning]) -> int:
+    """Bulk-add curated learnings (with their vectors) to the team server in one COPY, e.g.
+    to seed it from an existing enterprise tier (curators). Ids already there fail it."""
+    async with conn.transaction(), conn.cursor().copy(PUBLISH) as copy:
+        for p in items:
+            await copy.write_row((str(p.learning.id),
+                                  json.dumps(p.learning.to_dict(), ensure_ascii=False),
+                                  None if p.vector is None else p.vector.tobytes(), p.model))
+    return len(items)

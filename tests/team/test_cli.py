@@ -1,0 +1,90 @@
+"""`groove sync` and `groove team init-server` from the terminal, and a server that is down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from groove.cli import main
+from groove.team import init_server
+from groove.testing import HashEmbedder
+from tests.team.conftest import create_database, machine_config
+from tests.team.helpers import curated, seed
+from tests.team.pg import PgServer, find_bindir, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def fast_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("groove.embedder.DefaultEmbedder", HashEmbedder)
+
+
+def groove(root: Path, *args: str, code: int = 0) -> Result:
+    result = CliRunner().invoke(main, ["--config", str(root / "groove.toml"),
+                                       "--project", str(root / "project"), *args],
+                                catch_exceptions=False)
+    assert result.exit_code == code, (result.exit_code, result.output, result.stderr)
+    return result
+
+
+def test_init_server_and_sync_from_the_cli(pg_server: PgServer, tmp_path: Path) -> None:
+    """init-server sets a database up; sync --json reports what it pushed and pulled."""
+    url = create_database(pg_server)
+    out = json.loads(groove(tmp_path, "team", "init-server", url, "--json").stdout)
+    assert out["version_after"] == 1 and out["roles"] == ["groove_developer", "groove_curator"]
+    machine_config(tmp_path, url, "alice")
+    asyncio.run(seed(url, curated(3)))
+    (report,) = json.loads(groove(tmp_path, "sync", "--json").stdout)
+    assert report["org"] == "acme" and report["full"] is True
+    assert report["pulled"]["learnings"] == 3
+    assert "nothing new" in groove(tmp_path, "sync").stderr
+
+
+def test_a_password_in_the_url_is_refused(tmp_path: Path) -> None:
+    """A sync_url or init-server URL with a password is refused before any connection,
+    with the way to give the password instead."""
+    result = groove(tmp_path, "team", "init-server", "postgresql://admin:hunter2@db/groove",
+                    code=1)
+    assert "PGPASSWORD or ~/.pgpass" in result.stderr and "hunter2" not in result.stderr
+    (tmp_path / "groove.toml").write_text(
+        '[enterprises.acme]\ndb_path = "acme"\nsync_url = "postgresql://a:hunter2@db/g"\n')
+    result = groove(tmp_path, "list", code=1)
+    assert "contains a password" in result.stderr and "groove.toml" in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+def test_a_server_that_is_down(tmp_path: Path) -> None:
+    """With the team server stopped (or never there), local reads keep working, `groove
+    sync` exits 1 naming the URL and what to do, and the replica is unchanged."""
+    bindir, how = find_bindir()
+    if bindir is None:
+        pytest.skip(f"cannot run a PostgreSQL server on this machine: {how}")
+    pg = PgServer(bindir)
+    try:
+        pg.start()
+        url = create_database(pg)
+        asyncio.run(init_server(url))
+        asyncio.run(seed(url, curated(4)))
+        machine_config(tmp_path, url, "alice")
+        groove(tmp_path, "sync")
+        before = groove(tmp_path, "list", "--tier", "enterprise", "--json").stdout
+        assert len(json.loads(before)) == 4
+        pg.stop()
+        result = groove(tmp_path, "sync", code=1)
+        assert f"cannot reach the team server {url}" in result.stderr
+        assert "PGPASSWORD" in result.stderr and "local reads keep working" in result.stderr
+        assert groove(tmp_path, "list", "--tier", "enterprise", "--json").stdout == before
+        pg.start()
+        assert "nothing new" in groove(tmp_path, "sync").stderr
+    finally:
+        pg.close()
+    nowhere = f"postgresql://alice@127.0.0.1:{free_port()}/groove"
+    machine_config(tmp_path, nowhere, "alice")
+    result = groove(tmp_path, "sync", "--org", "acme", code=1)
+    assert f"cannot reach the team server {nowhere}" in result.stderr
+    assert groove(tmp_path, "list", "--tier", "enterprise", "--json").stdout == before
