@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         NoProjectContext,
         NotFound,
         SerializationError,
+        SyncError,
         ValidationError,
     )
     from groove.plugin import Capability, Harness, PluginContext
@@ -119,6 +120,7 @@ _EXPORTS = {
     "RelationType": "groove.domain",
     "Scope": "groove.domain",
     "SerializationError": "groove.errors",
+    "SyncError": "groove.errors",
     "SystemParam": "groove.domain",
     "Tier": "groove.tiers",
     "TieredLearning": "groove.tiers",
@@ -183,6 +185,7 @@ __all__ = [
     "RelationType",
     "Scope",
     "SerializationError",
+    "SyncError",
     "SystemParam",
     "Tier",
     "TieredLearning",

@@ -15,6 +15,9 @@ machine that recorded it); a trigger adds each new event into `usage` with
 never a read-modify-write in a client). It runs as the schema owner, so developers
 insert events but cannot write counts.
 
+A migration that adds a table grants it to the roles below (grants are per object).
+Needs PostgreSQL 13 or later (xid8, pg_current_snapshot, gen_random_uuid).
+
 Roles (no LOGIN; grant them to people's login roles):
 - `groove_developer`: read everything; propose (insert a pending proposal); record
   outcome events.
@@ -156,14 +159,18 @@ END $$;
 CREATE TRIGGER outcome_counts AFTER INSERT ON groove.outcome_event
     FOR EACH ROW EXECUTE FUNCTION groove.count_outcome();
 
+-- Roles belong to the cluster, not the database: another database's init-server may be
+-- creating them right now (the advisory lock is per database), hence the handlers.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'groove_developer') THEN
+    BEGIN
         CREATE ROLE groove_developer NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'groove_curator') THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
         CREATE ROLE groove_curator NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END $$;
 GRANT groove_developer TO groove_curator;
 
