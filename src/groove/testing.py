@@ -48,7 +48,7 @@ from groove.service import (
     OutcomeReport,
     RequestContext,
 )
-from groove.team import SyncReport
+from groove.team import SyncReport, TeamStatus
 from groove.tiers import Tier, TieredLearning
 
 _WORD = re.compile(r"\w+")
@@ -286,6 +286,12 @@ class FakeGroove:
         """Nothing to sync in memory: one empty report for a named org, none otherwise."""
         self.calls.append("sync")
         return [] if org is None else [SyncReport(org, "postgresql://fake/groove")]
+
+    async def team_status(self, ctx: RequestContext, *, org: str | None = None,
+                          probe: bool = True) -> builtins.list[TeamStatus]:
+        self.calls.append("team_status")
+        return [] if org is None else [TeamStatus(org, "postgresql://fake/groove", "memory",
+                                                  True)]
 
     async def params(self, ctx: RequestContext, name: str | None = None, *,
                      tier: Tier = Tier.USER) -> builtins.list[SystemParam]:

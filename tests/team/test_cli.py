@@ -79,8 +79,18 @@ def test_a_server_that_is_down(tmp_path: Path) -> None:
         assert f"cannot reach the team server {url}" in result.stderr
         assert "PGPASSWORD" in result.stderr and "local reads keep working" in result.stderr
         assert groove(tmp_path, "list", "--tier", "enterprise", "--json").stdout == before
+        first = json.loads(before)[0]["id"]
+        groove(tmp_path, "outcome", first, "helpful")  # offline: queued for the next push
+        (status,) = json.loads(groove(tmp_path, "team", "status", "--json").stdout)
+        assert status["pending_outcomes"] == 1 and status["last_sync"] is not None
+        assert "cannot reach the team server" in status["server_error"]
         pg.start()
-        assert "nothing new" in groove(tmp_path, "sync").stderr
+        (report,) = json.loads(groove(tmp_path, "sync", "--json").stdout)
+        assert report["pushed_events"] == 1 and report["pulled"]["usage"] == 1
+        (status,) = json.loads(groove(tmp_path, "team", "status", "--json").stdout)
+        assert status["pending_outcomes"] == 0 and status["server_version"] == 1
+        assert "schema v1" in groove(tmp_path, "team", "status").stdout
+        before = groove(tmp_path, "list", "--tier", "enterprise", "--json").stdout
     finally:
         pg.close()
     nowhere = f"postgresql://alice@127.0.0.1:{free_port()}/groove"

@@ -68,3 +68,29 @@ async def init_server_command(state: State, url: str, as_json: bool) -> None:
             render.info(f"applied migration {line}")
     render.info(f"{report.url}: groove schema version {report.version_after}; roles "
                 f"{', '.join(report.roles)}")
+
+
+@team.command("status")
+@click.option("--org", help="The enterprise (default: every org with a sync_url).")
+@click.option("--offline", is_flag=True, help="Do not contact the servers.")
+@json_option
+@run
+async def status(state: State, org: str | None, offline: bool, as_json: bool) -> None:
+    """What waits to be pushed, when each replica last synced, and whether its server
+    answers. Exits 0 even when a server is down (see server_error).
+
+    Example:  groove team status --org acme
+    """
+    items = await call(state, lambda api, ctx: api.team_status(ctx, org=org,
+                                                               probe=not offline))
+    if as_json:
+        render.emit_json([s.to_dict() for s in items])
+        return
+    if not items:
+        render.info("no org has a sync_url")
+        return
+    render.table(None, ["org", "server", "pending", "last sync", "server state"], [
+        [s.org, s.url or "-", f"{s.pending_outcomes} outcomes, {s.pending_proposals} proposals"
+         + (", a pull to resume" if s.pull_in_progress else ""), s.last_sync or "never",
+         "not checked" if offline else s.server_error or f"schema v{s.server_version}"]
+        for s in items])

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from groove.config import GrooveConfig, ensure_gitignored
+from groove.config import EnterpriseConfig, GrooveConfig, ensure_gitignored
 from groove.domain import (
     Embedder,
     GrooveExport,
@@ -60,7 +60,7 @@ from groove.service.protocol import (
 )
 from groove.store import CURRENT_SCHEMA_VERSION
 from groove.store.pool import StorePool
-from groove.team import SyncReport, sync_replica
+from groove.team import SyncReport, TeamStatus, sync_replica, team_status
 from groove.team.sync import Progress, sync_url
 from groove.tiers import GrooveStorage, Tier, TieredLearning
 
@@ -263,16 +263,11 @@ class LocalGroove:
         """Sync the replica of `org` with its team server (default: every org that has a
         sync_url), one org after another; the first failure raises `SyncError`. The groove
         server calls this periodically (see `groove.team.background_sync`)."""
-        if org is not None:
-            if org not in self.config.enterprises:
-                raise NoEnterpriseContext(org)
-            orgs = [self.config.enterprises[org]]
-        else:
-            orgs = [e for e in self.config.enterprises.values() if e.sync_url]
-            if not orgs:
-                raise ValidationError("no [enterprises.<org>] in the user config has a "
-                                      "sync_url; add sync_url = \"postgresql://USER@HOST/DB\"",
-                                      field="sync_url")
+        orgs = self._synced_orgs(org)
+        if not orgs:
+            raise ValidationError("no [enterprises.<org>] in the user config has a "
+                                  "sync_url; add sync_url = \"postgresql://USER@HOST/DB\"",
+                                  field="sync_url")
         reports = []
         for entry in orgs:
             sync_url(entry)  # an org without a sync_url fails before its replica is made
@@ -280,6 +275,20 @@ class LocalGroove:
             reports.append(await sync_replica(store, entry, self.config.user_id,
                                               progress=progress))
         return reports
+
+    async def team_status(self, ctx: RequestContext, *, org: str | None = None,
+                          probe: bool = True) -> builtins.list[TeamStatus]:
+        """Per org (default: every org with a sync_url): what waits to be pushed, the last
+        sync, and (with `probe`) whether the server answers. Creates no replica."""
+        return [await team_status(await self.pool.get(e.db_path, create=False), e,
+                                  probe=probe) for e in self._synced_orgs(org)]
+
+    def _synced_orgs(self, org: str | None) -> builtins.list[EnterpriseConfig]:
+        if org is None:
+            return [e for e in self.config.enterprises.values() if e.sync_url]
+        if org not in self.config.enterprises:
+            raise NoEnterpriseContext(org)
+        return [self.config.enterprises[org]]
 
     # -- the system ----------------------------------------------------------------
 

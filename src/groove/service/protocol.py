@@ -31,7 +31,7 @@ from groove.domain import (
 )
 from groove.domain.injection import Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
-from groove.team import SyncReport
+from groove.team import SyncReport, TeamStatus
 from groove.tiers import Tier, TieredLearning
 
 Id = LearningId | str
@@ -183,6 +183,9 @@ class GrooveAPI(Protocol):
 
     async def sync(self, ctx: RequestContext, *, org: str | None = None
                    ) -> builtins.list[SyncReport]: ...
+
+    async def team_status(self, ctx: RequestContext, *, org: str | None = None,
+                          probe: bool = True) -> builtins.list[TeamStatus]: ...
 
     async def params(self, ctx: RequestContext, name: str | None = None, *,
                      tier: Tier = Tier.USER) -> builtins.list[SystemParam]: ...

@@ -13,19 +13,23 @@ The replica (a `CozoStore`) stays the read path: fast and available offline.
 from groove.team.server import InitServerReport, init_server, redact
 from groove.team.sync import (
     SyncReport,
+    TeamStatus,
     background_sync,
     pending_proposal,
     record_decision,
     sync_replica,
+    team_status,
 )
 
 __all__ = [
     "InitServerReport",
     "SyncReport",
+    "TeamStatus",
     "background_sync",
     "init_server",
     "pending_proposal",
     "record_decision",
     "redact",
     "sync_replica",
+    "team_status",
 ]

@@ -206,6 +206,63 @@ def _changes(feed: Feed, rows: list[tuple[Any, ...]], org: str) -> ReplicaChange
     return changes
 
 
+# -- status ------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class TeamStatus:
+    """Where one org's replica stands: what waits to be pushed, when it last synced, and
+    whether its server answers (`server_error` says why not)."""
+
+    org: str
+    url: str | None
+    replica: str
+    replica_exists: bool
+    pending_outcomes: int = 0
+    pending_proposals: int = 0
+    last_sync: str | None = None
+    pull_in_progress: bool = False
+    server_version: int | None = None
+    server_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"org": self.org, "url": self.url, "replica": self.replica,
+                "replica_exists": self.replica_exists,
+                "pending_outcomes": self.pending_outcomes,
+                "pending_proposals": self.pending_proposals, "last_sync": self.last_sync,
+                "pull_in_progress": self.pull_in_progress,
+                "server_version": self.server_version, "server_error": self.server_error}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TeamStatus:
+        return cls(d["org"], d.get("url"), d["replica"], bool(d["replica_exists"]),
+                   int(d.get("pending_outcomes", 0)), int(d.get("pending_proposals", 0)),
+                   d.get("last_sync"), bool(d.get("pull_in_progress")),
+                   d.get("server_version"), d.get("server_error"))
+
+
+async def team_status(store: CozoStore | None, org: EnterpriseConfig, *,
+                      probe: bool = True) -> TeamStatus:
+    """The replica's sync state (read locally, no server needed) and, with `probe`, the
+    server's schema version or the error that reaching it gave."""
+    url = None if not org.sync_url else server.redact(org.sync_url)
+    status = TeamStatus(org.org_id, url, str(org.db_path), store is not None)
+    if store is not None:
+        counts = await store.outbox_counts()
+        status.pending_outcomes = counts.get(OUTCOME, 0)
+        status.pending_proposals = counts.get(PROPOSAL, 0)
+        state = await store.sync_state()
+        status.last_sync = state.get(STATE_LAST)
+        status.pull_in_progress = bool(state.get(STATE_PULL))
+    if probe and org.sync_url:
+        try:
+            async with server.connect(org.sync_url) as conn:
+                await server.check_server(conn, org.sync_url)
+                status.server_version = await server.server_version(conn)
+        except GrooveError as e:
+            status.server_error = str(e)
+    return status
+
+
 # -- decisions against the server ------------------------------------------------------
 
 async def pending_proposal(org: EnterpriseConfig, id: LearningId | str) -> Proposal:
