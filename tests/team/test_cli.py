@@ -14,7 +14,7 @@ from groove.team import init_server
 from groove.testing import HashEmbedder
 from tests.team.conftest import create_database, machine_config
 from tests.team.helpers import curated, seed
-from tests.team.pg import PgServer, find_bindir, free_port
+from tests.team.pg import PgServer, free_port, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -61,12 +61,10 @@ def test_a_password_in_the_url_is_refused(tmp_path: Path) -> None:
 def test_a_server_that_is_down(tmp_path: Path) -> None:
     """With the team server stopped (or never there), local reads keep working, `groove
     sync` exits 1 naming the URL and what to do, and the replica is unchanged."""
-    bindir, how = find_bindir()
-    if bindir is None:
+    pg, how = start_server()
+    if pg is None:
         pytest.skip(f"cannot run a PostgreSQL server on this machine: {how}")
-    pg = PgServer(bindir)
     try:
-        pg.start()
         url = create_database(pg)
         asyncio.run(init_server(url))
         asyncio.run(seed(url, curated(4)))
