@@ -11,9 +11,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from groove.domain import Outcome, SystemParam
+from groove.domain import LearningId, Outcome, SystemParam
 from groove.errors import SyncError, ValidationError
 from groove.store import CozoStore
+from groove.store.replica import OutboxEntry
 from groove.team import init_server, server
 from groove.team.schema import CURRENT_SERVER_VERSION
 from groove.team.sync import _changes
@@ -262,3 +263,21 @@ async def test_a_different_server_pulls_everything(machines: tuple[Machine, Mach
     report = (await a.api.sync(a.ctx))[0]
     assert report.full and report.pulled["learnings"] == 2
     assert await (await replica(a)).count() == 5
+
+
+async def test_concurrent_pushes_do_not_deadlock(team_url: str) -> None:
+    """Two machines pushing events for the same learnings in opposite orders at once both
+    commit at the first try (usage rows are locked in learning order), each event once."""
+    items = curated(60, seed=9)
+    await seed(team_url, items)
+    ids = [p.learning.id for p in items]
+
+    async def run(outcome: Outcome, order: list[LearningId], user: str) -> None:
+        async with server.connect(team_url) as conn:
+            for _ in range(8):
+                batch = [OutboxEntry.outcome_event(i, outcome) for i in order]
+                assert await server._push_once(conn, batch, [], user) == (len(order), 0)
+
+    await asyncio.gather(run(Outcome.HELPFUL, ids, "alice"),
+                         run(Outcome.IGNORED, ids[::-1], "bob"))
+    assert await server_counts(team_url) == {str(i): (8, 8, 0) for i in ids}

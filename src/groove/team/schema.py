@@ -6,8 +6,9 @@ in one transaction under an advisory lock, so two admins running
 `groove team init-server` at once apply it once.
 
 Tables a replica pulls carry `changed_xid`, the id of the transaction that last wrote
-the row (set by default on insert and by a trigger on update). Pulls select rows by
-transaction visibility (see `groove.team.sync`), never by a sequence number.
+the row (set by a trigger on every insert and update, whatever the statement says).
+Pulls select rows by transaction visibility (see `groove.team.sync`), never by a
+sequence number.
 
 Outcome counts: `outcome_event` is append-only (one row per event, id from the
 machine that recorded it); a trigger adds each new event into `usage` with
@@ -70,7 +71,7 @@ CREATE TABLE groove.learning (
     changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX learning_changed ON groove.learning (changed_xid, id);
-CREATE TRIGGER learning_touch BEFORE UPDATE ON groove.learning
+CREATE TRIGGER learning_touch BEFORE INSERT OR UPDATE ON groove.learning
     FOR EACH ROW EXECUTE FUNCTION groove.touch();
 
 CREATE TABLE groove.relation (
@@ -84,7 +85,7 @@ CREATE TABLE groove.relation (
     PRIMARY KEY (from_id, relation_type, to_id)
 );
 CREATE INDEX relation_changed ON groove.relation (changed_xid, from_id, relation_type, to_id);
-CREATE TRIGGER relation_touch BEFORE UPDATE ON groove.relation
+CREATE TRIGGER relation_touch BEFORE INSERT OR UPDATE ON groove.relation
     FOR EACH ROW EXECUTE FUNCTION groove.touch();
 
 CREATE TABLE groove.param (
@@ -93,7 +94,7 @@ CREATE TABLE groove.param (
     changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX param_changed ON groove.param (changed_xid, name);
-CREATE TRIGGER param_touch BEFORE UPDATE ON groove.param
+CREATE TRIGGER param_touch BEFORE INSERT OR UPDATE ON groove.param
     FOR EACH ROW EXECUTE FUNCTION groove.touch();
 
 CREATE TABLE groove.proposal (
@@ -114,7 +115,7 @@ CREATE TABLE groove.proposal (
     CHECK ((status = 'accepted') = (accepted_id IS NOT NULL))
 );
 CREATE INDEX proposal_changed ON groove.proposal (changed_xid, id);
-CREATE TRIGGER proposal_touch BEFORE UPDATE ON groove.proposal
+CREATE TRIGGER proposal_touch BEFORE INSERT OR UPDATE ON groove.proposal
     FOR EACH ROW EXECUTE FUNCTION groove.touch();
 
 CREATE TABLE groove.outcome_event (
@@ -137,7 +138,7 @@ CREATE TABLE groove.usage (
     changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX usage_changed ON groove.usage (changed_xid, learning_id);
-CREATE TRIGGER usage_touch BEFORE UPDATE ON groove.usage
+CREATE TRIGGER usage_touch BEFORE INSERT OR UPDATE ON groove.usage
     FOR EACH ROW EXECUTE FUNCTION groove.touch();
 
 CREATE FUNCTION groove.count_outcome() RETURNS trigger

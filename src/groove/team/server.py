@@ -82,6 +82,10 @@ async def errors(url: str) -> AsyncIterator[None]:
     except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName) as e:
         raise SyncError(f"the team server {shown} has no groove schema ({_first_line(e)}); "
                         f"its admin runs `groove team init-server {shown}`", url=shown) from None
+    except psycopg.errors.TransactionRollback as e:
+        raise SyncError(f"the team server {shown} rolled a transaction back "
+                        f"({_first_line(e)}); run `groove sync` again: it resumes",
+                        url=shown) from None
     except psycopg.OperationalError as e:
         raise SyncError(f"cannot reach the team server {shown}: {_first_line(e)}; {ADVICE}",
                         url=shown) from None
@@ -194,10 +198,14 @@ async def init_server(url: str) -> InitServerReport:
 
 # -- push --------------------------------------------------------------------------
 
+# In learning order: the trigger locks each learning's usage row, and two pushes that
+# lock rows in different orders would deadlock.
 PUSH_EVENTS = """
 INSERT INTO groove.outcome_event (id, learning_id, outcome, delta, recorded_by, recorded_at)
 SELECT * FROM unnest(%(ids)s::uuid[], %(learnings)s::uuid[], %(outcomes)s::text[],
                      %(deltas)s::smallint[], %(by)s::text[], %(at)s::timestamptz[])
+    AS e(id, learning_id, outcome, delta, recorded_by, recorded_at)
+ORDER BY learning_id, id
 ON CONFLICT (id) DO NOTHING
 """
 PUSH_PROPOSALS = """
@@ -209,9 +217,23 @@ ON CONFLICT (id) DO NOTHING
 
 
 async def push(conn: AsyncConnection[Any], events: Sequence[OutboxEntry],
-               proposals: Sequence[Proposal], user_id: str) -> tuple[int, int]:
+               proposals: Sequence[Proposal], user_id: str, attempts: int = 3
+               ) -> tuple[int, int]:
     """Insert events and proposals in one transaction; ids already there are skipped (a
-    retried push counts nothing twice). Returns how many of each were new."""
+    retried push counts nothing twice). Returns how many of each were new. A transaction
+    the server rolls back (a deadlock or serialization failure) is tried again."""
+    psycopg = _psycopg()
+    for attempt in range(attempts):
+        try:
+            return await _push_once(conn, events, proposals, user_id)
+        except psycopg.errors.TransactionRollback:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _push_once(conn: AsyncConnection[Any], events: Sequence[OutboxEntry],
+                     proposals: Sequence[Proposal], user_id: str) -> tuple[int, int]:
     new_events = new_proposals = 0
     async with conn.transaction():
         if events:
