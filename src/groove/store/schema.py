@@ -172,6 +172,24 @@ V7_TEAM_SYNC = """
 {:create sync_state {key: String => value: String}}
 """
 
+# Learnings captured from session transcripts, awaiting a person's review, with where
+# they came from (session, turn, rule, quote); keyed by (session, turn, rule) so a
+# session read twice captures nothing twice.
+V8_CAPTURES = """
+{:create capture {
+    session_id: String,
+    turn: Int,
+    rule: String
+    =>
+    learning_id: String,
+    quote: String,
+    status: String,
+    captured_at: Int
+}}
+{::index create capture:by_status {status, learning_id}}
+{::index create capture:by_learning {learning_id}}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_INITIAL),
     Migration(2, "record the embedding model of each vector", V2_EMBEDDING_MODEL),
@@ -180,6 +198,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "rank columns: list best-first without sorting", V5_RANK_COLUMNS),
     Migration(6, "injections per agent session, with the outcome credited", V6_INJECTIONS),
     Migration(7, "team sync: outbox and cursor of an enterprise replica", V7_TEAM_SYNC),
+    Migration(8, "learnings captured from transcripts, pending review", V8_CAPTURES),
 )
 
 CURRENT_SCHEMA_VERSION = MIGRATIONS[-1].version
