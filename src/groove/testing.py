@@ -32,19 +32,29 @@ from groove.domain import (
     RelationType,
     Scope,
     SystemParam,
+    TranscriptSource,
     UsageStats,
     Vector,
     utcnow,
 )
-from groove.domain.injection import InjectedVia, Injection, OutcomeSource
+from groove.domain.injection import (
+    CaptureRecord,
+    CaptureStatus,
+    InjectedVia,
+    Injection,
+    OutcomeSource,
+)
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.errors import AmbiguousId, NotFound, ValidationError
 from groove.service import (
+    CapturedLearning,
     Check,
+    CreditedOutcome,
     DoctorReport,
     Id,
     InitReport,
     LearningDetail,
+    LearnReport,
     OutcomeReport,
     RequestContext,
 )
@@ -89,6 +99,7 @@ class FakeGroove:
         self.proposal_list: list[Proposal] = []
         self.param_list: list[SystemParam] = []
         self.injections: dict[str, list[Injection]] = {}
+        self.capture_list: list[CaptureRecord] = []
         self.calls: list[str] = []
 
     def _find(self, id: Id) -> TieredLearning:
@@ -196,6 +207,57 @@ class FakeGroove:
 
     async def session(self, ctx: RequestContext, session_id: str) -> builtins.list[Injection]:
         return list(self.injections.get(session_id, []))
+
+    async def learn(self, ctx: RequestContext, transcript: Path, *,
+                    session_id: str | None = None) -> LearnReport:
+        """The real rules (without the similarity ones) over the fake's records."""
+        from groove.learn import Rules, session_id_of
+
+        session_id = session_id or session_id_of(transcript) or "unknown"
+        report = LearnReport(session_id)
+        shown = [(i, self.learnings[i.learning_id].learning)
+                 for i in self.injections.get(session_id, []) if i.learning_id in self.learnings]
+        reader = Rules()
+        for a in reader.attribute(transcript, shown):
+            done = await self.record_outcome(
+                ctx, a.learning_id, a.outcome, session_id=session_id,
+                source=OutcomeSource.EXPLICIT if a.explicit else OutcomeSource.TRANSCRIPT,
+                evidence=a.evidence.to_json())
+            report.outcomes.append(CreditedOutcome(a.learning_id, a.outcome,
+                                                   a.evidence.to_json(), done.applied))
+        for c in reader.capture(transcript):
+            key = (session_id, c.turn, c.rule)
+            if any((r.session_id, r.turn, r.rule) == key for r in self.capture_list):
+                continue
+            added = await self.add(ctx, c.description, insight=c.insight, category=c.category,
+                                   source=TranscriptSource(session_id, c.turn))
+            record = CaptureRecord(session_id, c.turn, c.rule, added.learning.id, c.quote,
+                                   CaptureStatus.PENDING, utcnow())
+            self.capture_list.append(record)
+            report.captured.append(CapturedLearning(added, record))
+        return report
+
+    async def captures(self, ctx: RequestContext, *,
+                       status: CaptureStatus | None = CaptureStatus.PENDING
+                       ) -> builtins.list[CapturedLearning]:
+        return [CapturedLearning(self.learnings[r.learning_id], r) for r in self.capture_list
+                if (status is None or r.status is status) and r.learning_id in self.learnings]
+
+    async def review(self, ctx: RequestContext, id: Id, decision: CaptureStatus, *,
+                     description: str | None = None, insight: str | None = None
+                     ) -> CapturedLearning:
+        found = self._find(id)
+        for n, r in enumerate(self.capture_list):
+            if r.learning_id == found.learning.id:
+                self.capture_list[n] = replace(r, status=decision)
+                if decision is CaptureStatus.DROPPED:
+                    await self.delete(ctx, found.learning.id)
+                elif description is not None or insight is not None:
+                    content = found.learning.content
+                    found.learning.content = LearningContent(
+                        description or content.description, insight or content.insight)
+                return CapturedLearning(found, self.capture_list[n])
+        raise NotFound(id, "capture")
 
     async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,
                      to_id: Id) -> LearningRelation:

@@ -187,7 +187,7 @@ class GrooveStorage:
         """The tier's store if its database exists: reads never create a tier."""
         return await self.pool.get(self.tier_path(tier), create=False)
 
-    async def _read_stores(self, tiers: Sequence[Tier] | None = None
+    async def read_stores(self, tiers: Sequence[Tier] | None = None
                            ) -> builtins.list[tuple[Tier, CozoStore]]:
         out = []
         for tier in tiers or self.get_read_tiers():
@@ -215,7 +215,7 @@ class GrooveStorage:
 
     # -- embeddings ------------------------------------------------------------------
 
-    async def _vector(self, learning: Learning) -> tuple[Vector | None, str | None]:
+    async def vector_of(self, learning: Learning) -> tuple[Vector | None, str | None]:
         """The vector of a learning's text and its model (none without an embedder)."""
         if self.embeddings is None:
             return None, None
@@ -260,7 +260,7 @@ class GrooveStorage:
         embedded first; its confidence is `usage`'s mean (default: the prior's)."""
         tier = tier or self.default_write_tier()
         usage = usage or UsageStats()
-        vector, model = await self._vector(learning)
+        vector, model = await self.vector_of(learning)
         store = await self.store_for(tier)
         await store.store(learning, vector, model, usage=usage)
         stored = replace(learning, confidence=usage.confidence())
@@ -269,7 +269,7 @@ class GrooveStorage:
     async def locate(self, id: LearningId | str) -> TieredLearning:
         """Find a learning by id or unique id prefix in the read tiers."""
         matches: list[tuple[LearningId, Tier]] = []
-        for tier, store in await self._read_stores():
+        for tier, store in await self.read_stores():
             if isinstance(id, LearningId):
                 found = await store.get(id)
                 if found is not None:
@@ -342,7 +342,7 @@ class GrooveStorage:
         if stored is not None:
             await store.store(copy, stored[0], model_id=stored[1], relations=[edge])
         else:
-            vector, model = await self._vector(copy)
+            vector, model = await self.vector_of(copy)
             await store.store(copy, vector, model, relations=[edge])
         return TieredLearning(copy, tier, copy.confidence)
 
@@ -418,7 +418,7 @@ class GrooveStorage:
         copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
         decided = replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
                           decided_at=utcnow(), accepted_id=copy.id)
-        vector, model = await self._vector(copy)
+        vector, model = await self.vector_of(copy)
         await store.accept_proposal(
             decided, copy, LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original.id),
             vector, model)
@@ -457,7 +457,7 @@ class GrooveStorage:
         proposal = await pending_proposal(team, id)
         original = proposal.learning
         copy = self._copy(original, Scope.GLOBAL, EnterpriseCuratedSource(curator))
-        vector, model = await self._vector(copy)
+        vector, model = await self.vector_of(copy)
         decided = await record_decision(
             await self._team_store(team), team,
             replace(proposal, status=ProposalStatus.ACCEPTED, curator=curator,
@@ -489,7 +489,7 @@ class GrooveStorage:
         fetch = limit * 3 + 10 + len(exclude)
         if query is None:
             found: list[TieredLearning] = []
-            for tier, store in await self._read_stores():
+            for tier, store in await self.read_stores():
                 hits = await store.find_for_injection(self._injection_scopes(tier), None, fetch)
                 found += [TieredLearning(x, tier, s) for x, s in hits]
             ranked = await self._resolve(found)
@@ -517,7 +517,7 @@ class GrooveStorage:
     async def session_injections(self, session_id: str) -> builtins.list[Injection]:
         """Everything a session was shown, across the read tiers, oldest first."""
         out: builtins.list[Injection] = []
-        for _tier, store in await self._read_stores():
+        for _tier, store in await self.read_stores():
             out += await store.session_injections(session_id)
         return sorted(out, key=lambda i: i.injected_at)
 
@@ -536,7 +536,7 @@ class GrooveStorage:
                         ) -> builtins.list[TieredLearning]:
         """Candidates from every read tier; `score` holds the cosine similarity."""
         found: builtins.list[TieredLearning] = []
-        for tier, store in await self._read_stores(tiers):
+        for tier, store in await self.read_stores(tiers):
             scopes = self._injection_scopes(tier) if injection else None
             hits = await store.semantic_search(vector, fetch, scope=scopes, category=category)
             found += [TieredLearning(x, tier, s) for x, s in hits]
@@ -565,7 +565,7 @@ class GrooveStorage:
         """Learnings of the read tiers (or `tiers`), filtered, sorted by confidence or recency."""
         fetch = None if limit is None else limit * 2 + 5  # room for what merging drops
         found: builtins.list[TieredLearning] = []
-        for tier, store in await self._read_stores(tiers):
+        for tier, store in await self.read_stores(tiers):
             rows = await store.list_learnings(scope, category, sort, fetch)
             found += [TieredLearning(x, tier, x.confidence) for x in rows]
         if sort == "recent":
@@ -644,7 +644,7 @@ class GrooveStorage:
         by two tiers appears once (the higher tier's), and it is checked before writing.
         """
         doc = GrooveExport()
-        for _tier, store in await self._read_stores(tiers):
+        for _tier, store in await self.read_stores(tiers):
             doc.merge(await store.export(scope))
         doc.prune_relations()
         doc.check_self_contained()

@@ -131,3 +131,46 @@ def threshold_evidence(similarity: float | None, outcome: Outcome, current: floa
 def budget_evidence(outcome: Outcome) -> float:
     """A helpful injection argues for injecting more, anything else for fewer."""
     return 1.0 if outcome is Outcome.HELPFUL else 0.0
+
+
+# -- captures -------------------------------------------------------------------------
+
+
+class CaptureStatus(Choice):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DROPPED = "dropped"
+
+    @classmethod
+    def label(cls) -> str:
+        return "capture status"
+
+
+CAPTURE_PRIOR = (1.0, 2.0)
+"""A captured learning starts at confidence 1/3, below a typed one's 1/2: a rule read
+it from a transcript and nobody has vouched for it yet. Accepting it in review takes
+the extra prior failure back (as if it had started at Beta(1, 1))."""
+
+
+@dataclass(slots=True)
+class CaptureRecord:
+    """Where a captured learning came from, and whether a person reviewed it."""
+
+    session_id: str
+    turn: int
+    rule: str
+    learning_id: LearningId
+    quote: str
+    status: CaptureStatus
+    captured_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"session_id": self.session_id, "turn": self.turn, "rule": self.rule,
+                "learning_id": str(self.learning_id), "quote": self.quote,
+                "status": self.status.value, "captured_at": self.captured_at.isoformat()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CaptureRecord:
+        return cls(d["session_id"], int(d["turn"]), d["rule"], LearningId(d["learning_id"]),
+                   d["quote"], CaptureStatus.parse(d["status"]),
+                   datetime.fromisoformat(d["captured_at"]))

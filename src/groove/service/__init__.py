@@ -2,22 +2,28 @@
 
 from groove.service.local import LocalGroove, parse_id
 from groove.service.protocol import (
+    CapturedLearning,
     Check,
+    CreditedOutcome,
     DoctorReport,
     GrooveAPI,
     Id,
     InitReport,
     LearningDetail,
+    LearnReport,
     OutcomeReport,
     RequestContext,
 )
 
 __all__ = [
+    "CapturedLearning",
     "Check",
+    "CreditedOutcome",
     "DoctorReport",
     "GrooveAPI",
     "Id",
     "InitReport",
+    "LearnReport",
     "LearningDetail",
     "LocalGroove",
     "OutcomeReport",

@@ -13,6 +13,7 @@ import os
 import random
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,19 @@ from groove.domain import (
     RelationType,
     Scope,
     SystemParam,
+    TranscriptSource,
+    UsageStats,
     UserCreatedSource,
     utcnow,
 )
 from groove.domain.injection import (
     BUDGET_PRIOR,
+    CAPTURE_PRIOR,
     INJECTION_BUDGET,
     INJECTION_THRESHOLD,
     THRESHOLD_PRIOR,
+    CaptureRecord,
+    CaptureStatus,
     InjectedVia,
     Injection,
     OutcomeSource,
@@ -48,13 +54,17 @@ from groove.domain.injection import (
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.embedder import EmbeddingLanes
 from groove.errors import GrooveError, NoEnterpriseContext, NotFound, ValidationError
+from groove.learn import Capture, Rules, SessionReader, session_id_of
 from groove.plugin import Capability, Harness, PluginContext
 from groove.service.protocol import (
+    CapturedLearning,
     Check,
+    CreditedOutcome,
     DoctorReport,
     Id,
     InitReport,
     LearningDetail,
+    LearnReport,
     OutcomeReport,
     RequestContext,
 )
@@ -65,6 +75,8 @@ from groove.team.sync import Progress, sync_url
 from groove.tiers import GrooveStorage, Tier, TieredLearning
 
 MIN_ID_PREFIX = 4
+CAPTURE_DUPLICATE = 0.9
+"""A capture at least this similar to an existing learning reinforces it instead."""
 
 
 def parse_id(value: Id) -> Id:
@@ -195,6 +207,109 @@ class LocalGroove:
 
     async def session(self, ctx: RequestContext, session_id: str) -> builtins.list[Injection]:
         return await self.view(ctx).session_injections(session_id)
+
+    # -- learning from sessions ----------------------------------------------------
+
+    def reader(self) -> SessionReader:
+        embedder = self.embedder
+        return Rules(None if embedder is None else embedder.embed)
+
+    async def learn(self, ctx: RequestContext, transcript: Path, *,
+                    session_id: str | None = None) -> LearnReport:
+        view = self.view(ctx)
+        session_id = session_id or await asyncio.to_thread(session_id_of, transcript)
+        if session_id is None:
+            raise ValidationError(f"{transcript} names no session; pass its session id",
+                                  field="session_id")
+        shown = []
+        for injection in await view.session_injections(session_id):
+            found = await view.read_store(Tier(injection.tier))
+            learning = None if found is None else await found.get(injection.learning_id)
+            if learning is not None:
+                shown.append((injection, learning))
+        reader = self.reader()
+        report = LearnReport(session_id)
+        for a in await asyncio.to_thread(reader.attribute, transcript, shown):
+            source = OutcomeSource.EXPLICIT if a.explicit else OutcomeSource.TRANSCRIPT
+            done = await self.record_outcome(ctx, a.learning_id, a.outcome,
+                                             session_id=session_id, source=source,
+                                             evidence=a.evidence.to_json())
+            report.outcomes.append(CreditedOutcome(a.learning_id, a.outcome,
+                                                   a.evidence.to_json(), done.applied))
+        for c in await asyncio.to_thread(reader.capture, transcript):
+            await self._capture(view, session_id, c, report)
+        if isinstance(reader, Rules):
+            report.records = reader.stats.records
+            report.skipped = reader.stats.skipped_malformed + reader.stats.skipped_unknown
+        return report
+
+    async def _capture(self, view: GrooveStorage, session_id: str, c: Capture,
+                       report: LearnReport) -> None:
+        """Store one capture, unless this session's turn was captured before (nothing) or
+        a near-identical learning exists (reinforced by a helpful outcome instead)."""
+        where = view.default_write_tier()
+        store = await view.store_for(where)
+        if await store.has_capture(session_id, c.turn, c.rule):
+            return
+        learning = Learning.new(view.default_scope(where), c.category,
+                                LearningContent(c.description, c.insight),
+                                TranscriptSource(session_id, c.turn))
+        if self.embeddings is not None:
+            for hit in await view.search(learning.content.embedding_text(), 1):
+                if (hit.similarity or 0.0) >= CAPTURE_DUPLICATE:
+                    await view.record_outcome(hit.learning.id, Outcome.HELPFUL)
+                    report.reinforced.append((hit.learning.id, hit.similarity or 0.0))
+                    return
+        vector, model = await view.vector_of(learning)
+        record = CaptureRecord(session_id, c.turn, c.rule, learning.id, c.quote,
+                               CaptureStatus.PENDING, utcnow())
+        usage = UsageStats(confidence_alpha=CAPTURE_PRIOR[0], confidence_beta=CAPTURE_PRIOR[1])
+        if await store.store_capture(learning, vector, model, usage, record):
+            stored = replace(learning, confidence=usage.confidence())
+            report.captured.append(CapturedLearning(TieredLearning(stored, where,
+                                                                   stored.confidence), record))
+
+    async def captures(self, ctx: RequestContext, *,
+                       status: CaptureStatus | None = CaptureStatus.PENDING
+                       ) -> builtins.list[CapturedLearning]:
+        view = self.view(ctx)
+        out = []
+        for tier, store in await view.read_stores():
+            for record in await store.captures(status):
+                learning = await store.get(record.learning_id)
+                if learning is not None:
+                    out.append(CapturedLearning(TieredLearning(learning, tier,
+                                                               learning.confidence), record))
+        return out
+
+    async def review(self, ctx: RequestContext, id: Id, decision: CaptureStatus, *,
+                     description: str | None = None, insight: str | None = None
+                     ) -> CapturedLearning:
+        view = self.view(ctx)
+        found = await view.locate(parse_id(id))
+        store = await view.store_for(found.tier)
+        decision = CaptureStatus.parse(str(decision))
+        if decision is CaptureStatus.DROPPED:
+            [record, *_] = await store.review_capture(found.learning.id, decision)
+            await store.delete(found.learning.id)
+            return CapturedLearning(found, record)
+        if description is not None or insight is not None:
+            content = found.learning.content
+            edited = replace(found.learning, content=LearningContent(
+                description if description is not None else content.description,
+                insight if insight is not None else content.insight, content.pattern))
+            vector, model = await view.vector_of(edited)
+            found = replace(found, learning=await store.update(edited, vector, model))
+        usage = await store.get_usage(found.learning.id) or UsageStats()
+        records = await store.captures(None)
+        if any(r.learning_id == found.learning.id and r.status is CaptureStatus.PENDING
+               for r in records):
+            usage.confidence_beta = max(1.0, usage.confidence_beta - (CAPTURE_PRIOR[1] - 1.0))
+        [record, *_] = await store.review_capture(found.learning.id, decision, usage)
+        learning = await store.get(found.learning.id)
+        assert learning is not None
+        return CapturedLearning(TieredLearning(learning, found.tier, learning.confidence),
+                                record)
 
     async def _injection_params(self, view: GrooveStorage) -> tuple[SystemParam, SystemParam]:
         """The tuned threshold and budget (their priors until outcomes moved them)."""

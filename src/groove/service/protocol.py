@@ -29,7 +29,7 @@ from groove.domain import (
     SystemParam,
     UsageStats,
 )
-from groove.domain.injection import Injection, OutcomeSource
+from groove.domain.injection import CaptureRecord, CaptureStatus, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.team import SyncReport, TeamStatus
 from groove.tiers import Tier, TieredLearning
@@ -77,6 +77,35 @@ class OutcomeReport:
     @property
     def confidence_after(self) -> float:
         return self.usage.confidence()
+
+
+@dataclass(slots=True)
+class CreditedOutcome:
+    """An outcome read from a transcript: what was decided, why, and whether it counted
+    (False when the session had already been credited for that learning)."""
+
+    learning_id: LearningId
+    outcome: Outcome
+    evidence: str
+    applied: bool
+
+
+@dataclass(slots=True)
+class CapturedLearning:
+    found: TieredLearning
+    record: CaptureRecord
+
+
+@dataclass(slots=True)
+class LearnReport:
+    """What reading one session's transcript did."""
+
+    session_id: str
+    outcomes: list[CreditedOutcome] = field(default_factory=list)
+    captured: list[CapturedLearning] = field(default_factory=list)
+    reinforced: list[tuple[LearningId, float]] = field(default_factory=list)
+    records: int = 0
+    skipped: int = 0
 
 
 @dataclass(slots=True)
@@ -153,6 +182,24 @@ class GrooveAPI(Protocol):
 
     async def session(self, ctx: RequestContext, session_id: str) -> builtins.list[Injection]:
         """What a session was shown, with the outcomes credited so far."""
+        ...
+
+    async def learn(self, ctx: RequestContext, transcript: Path, *,
+                    session_id: str | None = None) -> LearnReport:
+        """Read a session's transcript: credit an outcome to everything it was shown
+        (once), and capture new learnings (a near-duplicate reinforces instead)."""
+        ...
+
+    async def captures(self, ctx: RequestContext, *,
+                       status: CaptureStatus | None = CaptureStatus.PENDING
+                       ) -> builtins.list[CapturedLearning]:
+        """Learnings captured from transcripts, for a person's review."""
+        ...
+
+    async def review(self, ctx: RequestContext, id: Id, decision: CaptureStatus, *,
+                     description: str | None = None, insight: str | None = None
+                     ) -> CapturedLearning:
+        """Accept (optionally edited) or drop a captured learning."""
         ...
 
     async def relate(self, ctx: RequestContext, from_id: Id, relation: RelationType,

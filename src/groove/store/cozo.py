@@ -43,7 +43,7 @@ from groove.domain import (
     utcnow,
 )
 from groove.domain.clock import to_micros
-from groove.domain.injection import Injection, OutcomeSource
+from groove.domain.injection import CaptureRecord, CaptureStatus, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.relations import CROSS_TIER
 from groove.errors import (
@@ -501,6 +501,51 @@ class CozoStore:
             self._put_usage(id, stats, extra=(Q.PUT_INJECTIONS + script, {
                 "injections": [codec.injection_row(injection)], **values}))
         return stats, injection, True
+
+    # -- captures ------------------------------------------------------------------
+
+    @_in_thread
+    def store_capture(self, learning: Learning, embedding: Embedding | None,
+                      model_id: str | None, usage: UsageStats, record: CaptureRecord) -> bool:
+        """Store a captured learning and where it came from in one transaction; a capture
+        already made from the same session, turn and rule is not made again (False)."""
+        vector = None if embedding is None else self._check_vector(embedding)
+        model = None if vector is None else (model_id or self._model_id())
+        with self._engine.write_lock():
+            if self._engine.query(Q.GET_CAPTURE, {"session": record.session_id,
+                                                  "turn": record.turn, "rule": record.rule}):
+                return False
+            self._write_new([learning], [usage], [vector], model, extra=(
+                Q.PUT_CAPTURES, {"captures": [codec.capture_row(record)]}))
+        return True
+
+    @_in_thread
+    def has_capture(self, session_id: str, turn: int, rule: str) -> bool:
+        return bool(self._engine.query(Q.GET_CAPTURE, {"session": session_id, "turn": turn,
+                                                       "rule": rule}))
+
+    @_in_thread
+    def captures(self, status: CaptureStatus | None = None) -> list[CaptureRecord]:
+        found = map(codec.row_capture, self._engine.query(Q.ALL_CAPTURES))
+        return sorted((c for c in found if status is None or c.status is status),
+                      key=lambda c: c.captured_at)
+
+    @_in_thread
+    def review_capture(self, id: LearningId, status: CaptureStatus,
+                       usage: UsageStats | None = None) -> list[CaptureRecord]:
+        """Set the review status of a learning's captures (and its usage, e.g. the prior's
+        penalty taken back on acceptance) in one transaction."""
+        with self._engine.write_lock():
+            records = [replace(c, status=status) for c in map(
+                codec.row_capture, self._engine.query(Q.CAPTURES_OF, {"id": str(id)}))]
+            if not records:
+                raise NotFound(id, "capture")
+            extra = (Q.PUT_CAPTURES, {"captures": [codec.capture_row(c) for c in records]})
+            if usage is not None:
+                self._put_usage(id, usage, extra=extra)
+            else:
+                self._engine.mutate(*extra)
+        return records
 
     def _put_usage(self, id: LearningId, stats: UsageStats,
                    extra: tuple[str, dict[str, Any]] | None = None) -> None:

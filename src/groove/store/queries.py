@@ -59,6 +59,17 @@ SESSION_INJECTIONS = (f"?[{I_COLS}] := *injection{{session_id: $session, "
 GET_INJECTION = (f"?[{I_COLS}] := *injection{{session_id: $session, learning_id: $id, "
                  f"{I_COLS.split(', ', 2)[2]}}}, session_id = $session, learning_id = $id")
 
+C_COLS = "session_id, turn, rule, learning_id, quote, status, captured_at"
+PUT_CAPTURES = f"""
+{{?[{C_COLS}] <- $captures
+ :put capture {{session_id, turn, rule => {C_COLS.split(", ", 3)[3]}}}}}"""
+GET_CAPTURE = (f"?[{C_COLS}] := *capture{{session_id: $session, turn: $turn, rule: $rule, "
+               f"{C_COLS.split(', ', 3)[3]}}}, session_id = $session, turn = $turn, "
+               "rule = $rule")
+ALL_CAPTURES = f"?[{C_COLS}] := *capture{{{C_COLS}}}"
+CAPTURES_OF = (f"?[{C_COLS}] := *capture:by_learning{{learning_id: $id, session_id, turn, "
+               f"rule}}, learning_id = $id, *capture{{{C_COLS}}}")
+
 GET_LEARNING = f"?[{L_COLS}] := *learning{{id: $id, {L_COLS.split(', ', 1)[1]}}}, id = $id"
 GET_LEARNINGS = f"?[{L_COLS}] := id in $ids, *learning{{{L_COLS}}}"
 ALL_LEARNINGS = f"?[{L_COLS}] := *learning{{{L_COLS}}}"

@@ -20,7 +20,13 @@ from groove.domain import (
     UsageStats,
 )
 from groove.domain.clock import from_micros, to_micros
-from groove.domain.injection import InjectedVia, Injection, OutcomeSource
+from groove.domain.injection import (
+    CaptureRecord,
+    CaptureStatus,
+    InjectedVia,
+    Injection,
+    OutcomeSource,
+)
 from groove.domain.params import AdaptiveParam
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.errors import GrooveError, SerializationError
@@ -131,4 +137,18 @@ def row_injection(row: Sequence[Any]) -> Injection:
             None if row[11] is None else from_micros(row[11]))
     except (GrooveError, ValueError, TypeError) as e:
         raise SerializationError(f"stored injection {row[0]}/{row[1]} cannot be decoded: "
+                                 f"{e}") from None
+
+
+def capture_row(c: CaptureRecord) -> list[Any]:
+    return [c.session_id, c.turn, c.rule, str(c.learning_id), c.quote, c.status.value,
+            to_micros(c.captured_at)]
+
+
+def row_capture(row: Sequence[Any]) -> CaptureRecord:
+    try:
+        return CaptureRecord(row[0], int(row[1]), row[2], LearningId(row[3]), row[4],
+                             CaptureStatus.parse(row[5]), from_micros(row[6]))
+    except (GrooveError, ValueError, TypeError) as e:
+        raise SerializationError(f"stored capture {row[0]}/{row[1]} cannot be decoded: "
                                  f"{e}") from None

@@ -1,0 +1,143 @@
+"""New learnings proposed from a session, by rules a person can read.
+
+A wrong capture costs more than a missed one (it is injected into later sessions),
+so the rules are narrow:
+
+- a stated preference or correction in a prompt the user typed: "use X, not Y",
+  "use X instead of Y", "prefer X over Y", "always ...", "never ...", "we always ...",
+  "don't ... ; use ...", "from now on ...". Questions, quoted or pasted text (code
+  fences, block quotes, long pastes) and hedged sentences are skipped.
+- a command that turned out right: a shell command fails, and soon after a different
+  command with the same program succeeds (`pytest` -> `python -m pytest`): a tool tip.
+
+Every capture keeps where it came from (the turn) and the rule that made it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from groove.domain import LearningCategory
+from groove.learn.transcript import Turn, TurnKind
+
+MAX_PROMPT = 600
+"""Longer prompts are pastes or task descriptions, not a stated preference."""
+FIX_WINDOW = 6
+"""Tool calls after a failing command in which a working variant counts as its fix."""
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_PREFERENCE = [
+    ("use X, not Y", re.compile(
+        r"\b(?:please\s+)?(?:always\s+)?use\s+(?P<x>[^,;.]{2,80}?)\s*(?:,|;|--|-)?\s*"
+        r"(?:not|instead of|rather than)\s+(?P<y>[^,;.]{2,80})", re.IGNORECASE)),
+    ("prefer X over Y", re.compile(
+        r"\b(?:we\s+|i\s+)?prefer\s+(?P<x>[^,;.]{2,80}?)\s+(?:over|to)\s+(?P<y>[^,;.]{2,80})",
+        re.IGNORECASE)),
+    ("don't X, use Y", re.compile(
+        r"\b(?:don'?t|do not|never)\s+(?P<y>[^,;.]{2,80}?)\s*[,;.]\s*(?:just\s+)?"
+        r"(?:use|run)\s+(?P<x>[^,;.]{2,80})", re.IGNORECASE)),
+    ("always / never", re.compile(
+        r"^(?:(?:please|and|also|from now on|going forward)[, ]+)*(?:we\s+)?"
+        r"(?P<verb>always|never)\s+(?P<x>[^.;!?]{4,140})", re.IGNORECASE)),
+    ("from now on", re.compile(r"^(?:from now on|going forward)[, ]+(?P<x>[^.;!?]{4,140})",
+                               re.IGNORECASE)),
+]
+_HEDGE = re.compile(r"\b(?:maybe|might|perhaps|not sure|i think|i guess|wonder|should we|"
+                    r"do we|can we|could we|would it|is it|are we)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"```|^\s*>|^\s{4,}\S", re.MULTILINE)
+
+
+@dataclass(slots=True)
+class Capture:
+    description: str
+    insight: str
+    category: LearningCategory
+    turn: int
+    rule: str
+    quote: str
+
+
+def _preferences(turn: Turn) -> list[Capture]:
+    text = turn.text.strip()
+    if len(text) > MAX_PROMPT or _QUOTED.search(text):
+        return []
+    out = []
+    for raw in _SENTENCE.findall(text):
+        sentence = raw.strip()
+        if not sentence or sentence.endswith("?") or _HEDGE.search(sentence) \
+                or sentence.count('"') >= 2:
+            continue
+        for rule, pattern in _PREFERENCE:
+            m = pattern.search(sentence)
+            if m is None:
+                continue
+            groups = m.groupdict()
+            x = (groups.get("x") or "").strip(" `'\"")
+            y = (groups.get("y") or "").strip(" `'\"")
+            if groups.get("verb"):
+                description = f"{groups['verb'].capitalize()} {x}"
+                insight = sentence
+            elif y:
+                description = f"Use {x}, not {y}"
+                insight = sentence
+            else:
+                description = x[0].upper() + x[1:] if x else sentence
+                insight = sentence
+            out.append(Capture(description.rstrip(" ,"), insight, LearningCategory.PREFERENCE,
+                               turn.index, rule, sentence[:160]))
+            break
+    return out
+
+
+def _command(turn: Turn) -> str | None:
+    if turn.kind is not TurnKind.TOOL_USE or turn.tool_name != "Bash":
+        return None
+    command = (turn.tool_input or {}).get("command")
+    return command.strip() if isinstance(command, str) and command.strip() else None
+
+
+def _program(command: str) -> str:
+    words = [w for w in command.split() if "=" not in w and w not in ("sudo", "env")]
+    return words[0].rsplit("/", 1)[-1] if words else ""
+
+
+def _words(command: str) -> set[str]:
+    return {w for w in re.split(r"[\s/]+", command) if len(w) > 2 and not w.startswith("-")}
+
+
+def capture(turns: Iterable[Turn]) -> list[Capture]:
+    """Captures from one session, in transcript order."""
+    out: list[Capture] = []
+    pending: dict[str, tuple[str, int]] = {}  # tool_use_id -> (command, turn index)
+    failed: list[tuple[str, int, str, int]] = []  # (command, turn, first error line, age)
+    for turn in turns:
+        if turn.sidechain:
+            continue
+        if turn.kind is TurnKind.PROMPT:
+            out += _preferences(turn)
+            continue
+        command = _command(turn)
+        if command is not None and turn.tool_use_id:
+            pending[turn.tool_use_id] = (command, turn.index)
+            failed = [(c, i, e, age + 1) for c, i, e, age in failed if age + 1 <= FIX_WINDOW]
+            continue
+        if turn.kind is not TurnKind.TOOL_RESULT or turn.tool_use_id not in pending:
+            continue
+        command, index = pending.pop(turn.tool_use_id)
+        if turn.is_error:
+            first = next((ln.strip() for ln in turn.text.splitlines() if ln.strip()), "")
+            failed.append((command, index, first[:120], 0))
+            continue
+        for bad, bad_turn, error, _age in failed:
+            if bad != command and _program(bad) and (
+                    _program(bad) == _program(command) or _program(bad) in _words(command)):
+                out.append(Capture(
+                    f"Run `{command}`, not `{bad}`",
+                    f"`{bad}` failed ({error}); `{command}` worked.",
+                    LearningCategory.TOOL_USAGE, index, "command that turned out right",
+                    f"{bad} -> {command}"[:160]))
+                failed = [f for f in failed if f[1] != bad_turn]
+                break
+    return out
