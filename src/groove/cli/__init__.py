@@ -4,7 +4,14 @@ The command group lives in `app`; each command group in its own module registers
 its commands on it: learnings, promotion (tiers), files, and the system.
 """
 
-from groove.cli import files, learnings, promotion, system, team  # noqa: F401  (registers commands)
+from groove.cli import (  # noqa: F401  (registers commands)
+    files,
+    learnings,
+    promotion,
+    sessions,
+    system,
+    team,
+)
 from groove.cli.app import main
 
 __all__ = ["main"]
