@@ -168,7 +168,9 @@ class FakeGroove:
 
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
                                  limit: int | None = None, session_id: str | None = None,
-                                 prompt_index: int = 0) -> builtins.list[TieredLearning]:
+                                 prompt_index: int | None = None,
+                                 transcript: Path | None = None
+                                 ) -> builtins.list[TieredLearning]:
         seen = {i.learning_id for i in self.injections.get(session_id or "", [])}
         hits = await self.list(ctx, limit=None) if query is None else \
             await self.search(ctx, query, limit=100)
@@ -177,7 +179,8 @@ class FakeGroove:
             self.injections.setdefault(session_id, []).extend(
                 Injection(session_id, h.learning.id,
                           InjectedVia.SESSION_START if query is None else InjectedVia.PROMPT,
-                          prompt_index, h.tier.value, h.score, None, utcnow()) for h in hits)
+                          prompt_index or 0, h.tier.value, h.score, None, utcnow())
+                for h in hits)
         return hits
 
     async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome, *,

@@ -179,3 +179,27 @@ async def test_review_accepts_edits_and_drops(api: LocalGroove, tmp_path: Path) 
     assert (await api.learn(ctx, path)).captured == []
     assert [c.record.status for c in await api.captures(ctx, status=None)] == [
         CaptureStatus.ACCEPTED]  # the dropped one is gone; its record still blocks a recapture
+
+
+def test_prompt_counter_reads_only_what_was_appended(tmp_path: Path) -> None:
+    """The prompt count follows a growing transcript; a partial last record waits."""
+    from groove.learn.transcript import PromptCounter, last_prompt_is
+
+    t = Transcript().prompt("one").tool("Bash", {"command": "ls"}, "a").prompt("two")
+    path = t.write(tmp_path / "s.jsonl", tail='{"type": "user", "message": {"ro')
+    counter = PromptCounter()
+    assert counter.count(path) == 2 and last_prompt_is(path, "two")
+    t.prompt("three").write(path)
+    assert counter.count(path) == 3 and not last_prompt_is(path, "two")
+
+
+async def test_injection_records_the_prompt_number(api: LocalGroove, tmp_path: Path) -> None:
+    """A prompt hook that passes the transcript gets its injections numbered by the
+    prompts in it, whether or not Claude Code wrote the current prompt yet."""
+    ctx = RequestContext()
+    await api.add(ctx, "run pytest with -x")
+    path = Transcript().prompt("hello").write(tmp_path / "s.jsonl")
+    await api.find_for_injection(ctx, "how to run pytest", session_id=SESSION,
+                                 transcript=path)
+    [shown] = await api.session(ctx, SESSION)
+    assert shown.prompt_index == 2

@@ -156,3 +156,56 @@ def read_turns(path: Path, stats: ReadStats | None = None) -> Iterator[Turn]:
                                json.dumps(tool_input, ensure_ascii=False)[:MAX_TEXT], prompts,
                                tool_name=str(block.get("name", "")), tool_input=tool_input,
                                tool_use_id=block.get("id"), **common)
+
+
+class PromptCounter:
+    """How many prompts a growing transcript holds, reading only what was appended since
+    the last call (a prompt hook asks on every prompt; transcripts grow to megabytes)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Path, tuple[int, int]] = {}  # path -> (bytes read, prompts)
+
+    def count(self, path: Path) -> int:
+        offset, prompts = self._seen.get(path, (0, 0))
+        try:
+            size = path.stat().st_size
+            if size < offset:  # rewritten: start over
+                offset, prompts = 0, 0
+            with path.open("rb") as f:
+                f.seek(offset)
+                for raw in f:
+                    if not raw.endswith(b"\n"):
+                        break  # a record still being written: count it next time
+                    offset += len(raw)
+                    if b'"user"' in raw and b'"tool_result"' not in raw:
+                        prompts += _is_prompt(raw)
+        except OSError:
+            return prompts
+        self._seen[path] = (offset, prompts)
+        return prompts
+
+
+def _is_prompt(raw: bytes) -> bool:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(record, dict) or record.get("type") != "user" or record.get("isMeta"):
+        return False
+    message = record.get("message")
+    return isinstance(message, dict) and not _is_meta_prompt(_text_of(message.get("content")))
+
+
+def last_prompt_is(path: Path, prompt: str, tail: int = 65_536) -> bool:
+    """Whether the last prompt written to the transcript is `prompt` (read from its end)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, path.stat().st_size - tail))
+            lines = f.read().splitlines()
+    except OSError:
+        return False
+    for raw in reversed(lines):
+        if b'"user"' in raw and b'"tool_result"' not in raw and _is_prompt(raw):
+            record = json.loads(raw)
+            return _text_of(record["message"].get("content")).strip() == prompt.strip()
+    return False

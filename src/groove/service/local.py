@@ -55,6 +55,7 @@ from groove.domain.proposal import Proposal, ProposalStatus
 from groove.embedder import EmbeddingLanes
 from groove.errors import GrooveError, NoEnterpriseContext, NotFound, ValidationError
 from groove.learn import Capture, Rules, SessionReader, session_id_of
+from groove.learn.transcript import PromptCounter, last_prompt_is
 from groove.plugin import Capability, Harness, PluginContext
 from groove.service.protocol import (
     CapturedLearning,
@@ -100,6 +101,7 @@ class LocalGroove:
                  rng: random.Random | None = None):
         self.config = config
         self._rng = rng or random.Random()
+        self._prompts = PromptCounter()
         self._tuning = asyncio.Lock()
         self.pool = StorePool(engine=config.engine, lock_timeout=config.lock_timeout)
         self.embedder = embedder
@@ -174,7 +176,9 @@ class LocalGroove:
 
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
                                  limit: int | None = None, session_id: str | None = None,
-                                 prompt_index: int = 0) -> builtins.list[TieredLearning]:
+                                 prompt_index: int | None = None,
+                                 transcript: Path | None = None
+                                 ) -> builtins.list[TieredLearning]:
         view = self.view(ctx)
         threshold, budget = await self._injection_params(view)
         seen = set() if session_id is None else {
@@ -183,10 +187,22 @@ class LocalGroove:
             limit or injection_budget(budget.param.value), query, rng=self._rng,
             min_similarity=None if query is None else threshold.param.value, exclude=seen)
         if session_id is not None and hits:
+            if prompt_index is None:
+                prompt_index = 0 if query is None else await self._prompt_index(transcript,
+                                                                                query)
             await view.record_injections(
                 session_id, hits,
                 InjectedVia.SESSION_START if query is None else InjectedVia.PROMPT, prompt_index)
         return hits
+
+    async def _prompt_index(self, transcript: Path | None, prompt: str) -> int:
+        """The number of this prompt in its session: the prompts in the transcript, plus
+        this one if Claude Code has not written it there yet."""
+        if transcript is None:
+            return 1
+        counted = await asyncio.to_thread(self._prompts.count, transcript)
+        return counted if counted and await asyncio.to_thread(
+            last_prompt_is, transcript, prompt) else counted + 1
 
     async def record_outcome(self, ctx: RequestContext, id: Id, outcome: Outcome, *,
                              session_id: str | None = None,
