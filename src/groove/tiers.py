@@ -474,8 +474,9 @@ class GrooveStorage:
         """Search the read tiers, ranked by relevance and trust (see `domain.ranking`),
         merged and de-duplicated, best first; each hit says why in `why`."""
         vector = await self._query_vector(query)
-        found = await self._retrieve(vector, limit * 3 + 10, tiers, category=category)
-        return (await self._rank(found))[:limit]
+        found, keyword = await self._retrieve(query if isinstance(query, str) else None, vector,
+                                              limit * 3 + 10, tiers, category=category)
+        return (await self._rank(found, keyword))[:limit]
 
     async def find_for_injection(self, limit: int = 5, query: str | None = None, *,
                                  rng: random.Random | None = None,
@@ -495,8 +496,8 @@ class GrooveStorage:
             ranked = await self._resolve(found)
         else:
             vector = await self._query_vector(query)
-            found = await self._retrieve(vector, fetch, None, injection=True)
-            ranked = await self._rank(found, rng=rng or random.Random())
+            found, keyword = await self._retrieve(query, vector, fetch, None, injection=True)
+            ranked = await self._rank(found, keyword, rng=rng or random.Random())
             ranked = [t for t in ranked if t.why is None or not t.why.faded]
             if min_similarity is not None:
                 ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
@@ -531,20 +532,36 @@ class GrooveStorage:
             log_event=self._logs_events(found.tier))
         return found, stats, injection, applied
 
-    async def _retrieve(self, vector: Any, fetch: int, tiers: Sequence[Tier] | None, *,
+    async def _retrieve(self, text: str | None, vector: Any, fetch: int,
+                        tiers: Sequence[Tier] | None, *,
                         category: LearningCategory | None = None, injection: bool = False
-                        ) -> builtins.list[TieredLearning]:
-        """Candidates from every read tier; `score` holds the cosine similarity."""
+                        ) -> tuple[builtins.list[TieredLearning], dict[LearningId, float]]:
+        """Candidates from every read tier, by vector and (given the query's `text`) by
+        keywords, filters applied before each cut: (candidates with their cosine
+        similarity in `score`, BM25 score of the keyword hits)."""
         found: builtins.list[TieredLearning] = []
+        keyword: dict[LearningId, float] = {}
         for tier, store in await self.read_stores(tiers):
             scopes = self._injection_scopes(tier) if injection else None
             hits = await store.semantic_search(vector, fetch, scope=scopes, category=category)
             found += [TieredLearning(x, tier, s) for x, s in hits]
-        return found
+            if not text:
+                continue
+            by_words = await store.keyword_search(text, fetch, scope=scopes, category=category)
+            keyword.update((x.id, score) for x, score in by_words)
+            seen = {x.id for x, _ in hits}
+            extra = [x for x, _ in by_words if x.id not in seen]
+            similarity = await store.similarities(vector, [x.id for x in extra])
+            found += [TieredLearning(x, tier, similarity.get(x.id, -1.0)) for x in extra]
+        return found, keyword
 
     async def _rank(self, found: builtins.list[TieredLearning],
+                    keyword: dict[LearningId, float] | None = None,
                     rng: random.Random | None = None) -> builtins.list[TieredLearning]:
-        """Merge the tiers' candidates, then order them by relevance and trust."""
+        """Merge the tiers' candidates, then order them by relevance and trust (keyword
+        scores count relative to the best one of this query)."""
+        keyword = keyword or {}
+        best = max(keyword.values(), default=0.0) or 1.0
         merged, relations = await self._merge(found)
         usage: dict[LearningId, UsageStats] = {}
         for tier in {t.tier for t in merged}:
@@ -553,7 +570,9 @@ class GrooveStorage:
                                                  if t.tier is tier]))
         tier_of = {t.learning.id: t.tier for t in merged}
         candidates = [Candidate(t.learning, t.tier.value,
-                                usage.get(t.learning.id) or UsageStats(), similarity=t.score)
+                                usage.get(t.learning.id) or UsageStats(), similarity=t.score,
+                                keyword=keyword[t.learning.id] / best
+                                if t.learning.id in keyword else None)
                       for t in merged]
         ranked = rank(candidates, relations, utcnow(), rng=rng)
         return [TieredLearning(r.candidate.learning, tier_of[r.candidate.learning.id],

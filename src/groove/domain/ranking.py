@@ -41,8 +41,8 @@ RELEVANT_AT = 0.35
 """Cosine at which all-MiniLM-L6-v2 texts are as likely about the query as not."""
 RELEVANCE_WIDTH = 0.08
 KEYWORD_LIFT = 0.25
-"""At most this much cosine is added by keyword evidence (BM25, saturating)."""
-KEYWORD_HALF = 5.0
+"""At most this much cosine is added by keyword evidence: the query's best BM25 match
+gets all of it, the others their share of the best score."""
 TRUST_FLOOR = 0.1
 SHARPNESS = 3.0
 """Thompson samples come from Beta(a * SHARPNESS, b * SHARPNESS): the same mean, a
@@ -68,6 +68,7 @@ class Candidate:
     usage: UsageStats
     similarity: float | None = None
     keyword: float | None = None
+    """BM25 relative to the query's best keyword match, in (0, 1]."""
 
 
 @dataclass(slots=True)
@@ -108,7 +109,7 @@ def relevance(similarity: float | None, keyword: float | None) -> float:
     """The chance, in (0, 1), that a learning is about the query."""
     s = -1.0 if similarity is None else similarity
     if keyword:
-        s += KEYWORD_LIFT * keyword / (keyword + KEYWORD_HALF)
+        s += KEYWORD_LIFT * min(1.0, keyword)
     return 1.0 / (1.0 + math.exp(-(s - RELEVANT_AT) / RELEVANCE_WIDTH))
 
 

@@ -66,6 +66,7 @@ from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaCha
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
 
 if TYPE_CHECKING:
+    from groove.store.keyword_index import KeywordIndex
     from groove.store.vector_index import VectorIndex
 
 P = ParamSpec("P")
@@ -111,6 +112,7 @@ class CozoStore:
         self.schema_version = version
         self._index: VectorIndex | None = None
         self._index_lock = threading.Lock()
+        self._keywords: KeywordIndex | None = None
         self._stored_model: str | None = None
         self._stored_model_known = False
 
@@ -266,6 +268,7 @@ class CozoStore:
                     "a learning with this id already exists; use update() to change it",
                     field="id") from None
             raise
+        self._keywords_upsert(learnings)
         if with_vec:
             self._note_model(model)
             index = self._index
@@ -328,6 +331,7 @@ class CozoStore:
                     else:
                         self._index.set_meta(id, learning.scope.to_db_string(),
                                              learning.category.value)
+            self._keywords_upsert([learning])
         return learning
 
     @_in_thread
@@ -393,6 +397,8 @@ class CozoStore:
             if self._index is not None:
                 with self._index_lock:
                     self._index.remove(key)
+            if self._keywords is not None:
+                self._keywords.remove(key)
         return True
 
     @_in_thread
@@ -716,6 +722,52 @@ class CozoStore:
         found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
         return [(found[i], score) for i, score in hits if i in found]
 
+    # -- keywords ----------------------------------------------------------------
+
+    @_in_thread
+    def keyword_search(self, query: str, limit: int = 10, scope: ScopeFilter = None,
+                       category: LearningCategory | None = None
+                       ) -> list[tuple[Learning, float]]:
+        """The `limit` best BM25 matches for `query`'s words and code tokens, filters
+        applied before the cut."""
+        cats = None if category is None else [LearningCategory.parse(str(category)).value]
+        hits = self._ensure_keywords().search(query, limit, _scope_strings(scope), cats)
+        found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
+        return [(found[i], score) for i, score in hits if i in found]
+
+    @_in_thread
+    def similarities(self, embedding: Embedding, ids: Sequence[LearningId]
+                     ) -> dict[LearningId, float]:
+        """Cosine similarity of `embedding` to each of `ids` that has a vector."""
+        query = self._check_vector(embedding)
+        index = self._ensure_index()
+        out: dict[LearningId, float] = {}
+        with self._index_lock:
+            for i in ids:
+                v = index.vector(str(i))
+                if v is not None:
+                    out[i] = float(v @ query)
+        return out
+
+    def _ensure_keywords(self) -> KeywordIndex:
+        with self._engine.write_lock():
+            if self._keywords is None:
+                from groove.store.keyword_index import KeywordIndex
+
+                index = KeywordIndex()
+                for id, scope, category, description, insight in self._engine.query(
+                        Q.ALL_TEXTS):
+                    index.upsert(id, f"{description}\n{insight}", scope, category)
+                self._keywords = index
+            return self._keywords
+
+    def _keywords_upsert(self, learnings: Iterable[Learning]) -> None:
+        index = self._keywords
+        if index is not None:
+            for x in learnings:
+                index.upsert(str(x.id), x.content.embedding_text(), x.scope.to_db_string(),
+                             x.category.value)
+
     def _ensure_index(self) -> VectorIndex:
         index = self._index
         if index is not None:
@@ -1022,6 +1074,7 @@ class CozoStore:
         if not script:
             return
         self._engine.mutate(script, values)
+        self._keywords = None  # rebuilt on the next keyword search
         if models:
             self._note_model(sorted(models)[0])
         index = self._index

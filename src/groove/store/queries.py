@@ -73,6 +73,8 @@ CAPTURES_OF = (f"?[{C_COLS}] := *capture:by_learning{{learning_id: $id, session_
 GET_LEARNING = f"?[{L_COLS}] := *learning{{id: $id, {L_COLS.split(', ', 1)[1]}}}, id = $id"
 GET_LEARNINGS = f"?[{L_COLS}] := id in $ids, *learning{{{L_COLS}}}"
 ALL_LEARNINGS = f"?[{L_COLS}] := *learning{{{L_COLS}}}"
+ALL_TEXTS = ("?[id, scope, category, description, insight] := "
+             "*learning{id, scope, category, description, insight}")
 BY_SCOPE = (f"?[{L_COLS}] := *learning:by_scope{{scope: $scope, id}}, scope = $scope, "
             f"*learning{{{L_COLS}}} :order created_at")
 BY_CATEGORY = (f"?[{L_COLS}] := *learning:by_category{{category: $category, id}}, "
