@@ -7,8 +7,10 @@ so the rules are narrow:
   "use X instead of Y", "prefer X over Y", "always ...", "never ...", "we always ...",
   "don't ... ; use ...", "from now on ...". Questions, quoted or pasted text (code
   fences, block quotes, long pastes) and hedged sentences are skipped.
-- a command that turned out right: a shell command fails, and soon after a different
-  command with the same program succeeds (`pytest` -> `python -m pytest`): a tool tip.
+- a command that turned out right: a shell command fails, and soon after another way
+  of running the same program on the same targets succeeds (`pytest tests/unit` ->
+  `python -m pytest tests/unit`): a tool tip. The same program on other targets is a
+  different task, not a fix.
 
 Every capture keeps where it came from (the turn) and the rule that made it.
 """
@@ -103,8 +105,14 @@ def _program(command: str) -> str:
     return words[0].rsplit("/", 1)[-1] if words else ""
 
 
-def _words(command: str) -> set[str]:
-    return {w for w in re.split(r"[\s/]+", command) if len(w) > 2 and not w.startswith("-")}
+def _variant_of(bad: str, good: str) -> bool:
+    """Whether `good` is another way of running `bad` on the same targets (a different
+    invocation or flags), not the same program on something else."""
+    program = _program(bad)
+    words = good.split()
+    targets = [w for w in bad.split()[1:] if not w.startswith("-") and "=" not in w]
+    return bool(program) and (program in words or _program(good) == program) \
+        and all(t in words for t in targets)
 
 
 def capture(turns: Iterable[Turn]) -> list[Capture]:
@@ -131,8 +139,7 @@ def capture(turns: Iterable[Turn]) -> list[Capture]:
             failed.append((command, index, first[:120], 0))
             continue
         for bad, bad_turn, error, _age in failed:
-            if bad != command and _program(bad) and (
-                    _program(bad) == _program(command) or _program(bad) in _words(command)):
+            if bad != command and _variant_of(bad, command):
                 out.append(Capture(
                     f"Run `{command}`, not `{bad}`",
                     f"`{bad}` failed ({error}); `{command}` worked.",
