@@ -475,7 +475,7 @@ class GrooveStorage:
         merged and de-duplicated, best first; each hit says why in `why`."""
         vector = await self._query_vector(query)
         found, keyword = await self._retrieve(query if isinstance(query, str) else None, vector,
-                                              limit * 3 + 10, tiers, category=category)
+                                              limit * 2 + 5, tiers, category=category)
         return (await self._rank(found, keyword))[:limit]
 
     async def find_for_injection(self, limit: int = 5, query: str | None = None, *,

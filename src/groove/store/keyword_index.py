@@ -21,6 +21,9 @@ import numpy.typing as npt
 
 K1 = 1.2
 B = 0.75
+COMMON = 0.5
+"""A term in more than this share of learnings is skipped: its IDF is under log 2, it
+barely moves the order, and its posting list is the most expensive to score."""
 _CODE = re.compile(r"[A-Za-z0-9_][\w.\-/:=]*[\w]|--?[A-Za-z][\w-]*")
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset({
@@ -118,7 +121,7 @@ class KeywordIndex:
         average = self._total_length / self._live or 1.0
         for term in terms:
             rows, tf = self._posting(term)
-            if rows.size == 0:
+            if rows.size == 0 or (rows.size > COMMON * self._live and self._live > 100):
                 continue
             idf = math.log(1.0 + (self._live - rows.size + 0.5) / (rows.size + 0.5))
             norm = tf + K1 * (1.0 - B + B * lengths[rows] / average)

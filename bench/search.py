@@ -1,0 +1,111 @@
+"""Ranked search and injection latency at scale, inside one process.
+
+    python -m bench search [--n 10000] [--queries 200] [--out search.json]
+
+What one `search` costs beyond embedding the query: vector retrieval, keyword
+retrieval, merging the tiers, reading usage and relations, ranking. The query
+vectors are computed first (hash embedder, so the model's cost is not in the figure;
+the real model's query embedding is measured by `python -m bench` and the server
+bench), then each call is timed with its vector and text given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.data import texts
+from groove import GrooveConfig
+from groove.service import LocalGroove, RequestContext
+from groove.testing import HashEmbedder
+from groove.tiers import Tier
+
+
+class Precomputed(HashEmbedder):
+    """Hands out vectors computed before the clock starts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache: dict[str, object] = {}
+
+    def embed(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        missing = [t for t in texts if t not in self.cache]
+        if missing:
+            for t, v in zip(missing, super().embed(missing), strict=True):
+                self.cache[t] = v
+        return np.stack([self.cache[t] for t in texts])
+
+
+def pct(xs: list[float], p: float) -> float:
+    return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+
+
+async def run(n: int, queries: int) -> dict[str, object]:
+    rng = random.Random(5)
+    pairs = texts(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = GrooveConfig(Path(tmp) / "user")
+        embedder = Precomputed()
+        async with LocalGroove(config, embedder=embedder) as api:
+            ctx = RequestContext()
+            store = await api.view(ctx).store_for(Tier.USER)
+            from groove import Learning, LearningCategory, LearningContent, Scope
+
+            batch = [Learning.new(Scope.user("me"), LearningCategory.PREFERENCE,
+                                  LearningContent(d, i)) for d, i in pairs]
+            for start in range(0, n, 1000):
+                part = batch[start:start + 1000]
+                await store.store_many(part, embedder.embed(
+                    [x.content.embedding_text() for x in part]), embedder.model_id)
+            asked = [rng.choice(pairs)[0][:60] for _ in range(queries)]
+            embedder.embed(asked)
+            await api.search(ctx, asked[0])  # load both indexes
+            times = {"search_ms": [], "inject_ms": []}
+            for q in asked:
+                t = time.perf_counter()
+                await api.search(ctx, q, limit=10)
+                times["search_ms"].append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                await api.find_for_injection(ctx, q, limit=3)
+                times["inject_ms"].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            for q in asked:
+                await store.semantic_search(embedder.embed([q])[0], 10)
+            store_ms = (time.perf_counter() - t) * 1000 / len(asked)
+            t = time.perf_counter()
+            for q in asked:
+                await store.keyword_search(q, 10)
+            keyword_ms = (time.perf_counter() - t) * 1000 / len(asked)
+    out: dict[str, object] = {"n": n, "queries": queries}
+    for k, v in times.items():
+        out[k.replace("_ms", "_p50_ms")] = round(statistics.median(v), 3)
+        out[k.replace("_ms", "_p95_ms")] = round(pct(v, 0.95), 3)
+    out["store_vector_search_mean_ms"] = round(store_ms, 3)
+    out["store_keyword_search_mean_ms"] = round(keyword_ms, 3)
+    return out
+
+
+def cli(argv: Sequence[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench search")
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args.n, args.queries))
+    print(json.dumps(result, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    cli(sys.argv[1:])
