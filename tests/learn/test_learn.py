@@ -203,3 +203,27 @@ async def test_injection_records_the_prompt_number(api: LocalGroove, tmp_path: P
                                  transcript=path)
     [shown] = await api.session(ctx, SESSION)
     assert shown.prompt_index == 2
+
+
+async def test_five_followed_two_corrected_sessions_end_at_the_beta_update(
+        api: LocalGroove, tmp_path: Path) -> None:
+    """A learning shown in 7 sessions, followed in 5 and followed-then-corrected in 2, ends
+    at Beta(1 + 5, 1 + 2 x 1.5) = 0.6, and `get` tells each session's outcome and why."""
+    ctx = RequestContext()
+    tip = (await api.add(ctx, "Run tests with `pytest -n auto`")).learning
+    for n in range(7):
+        session = f"sess-{n}"
+        await api.find_for_injection(ctx, None, session_id=session)
+        t = (Transcript(session).prompt("run the tests")
+             .tool("Bash", {"command": "pytest -n auto tests"}, "42 passed"))
+        if n >= 5:
+            t.prompt("no, don't use pytest -n auto here, the fixtures are not thread safe")
+        report = await api.learn(ctx, t.write(tmp_path / f"{session}.jsonl"))
+        assert [o.outcome for o in report.outcomes] == [
+            Outcome.HELPFUL if n < 5 else Outcome.CONTRADICTED]
+    detail = await api.get(ctx, tip.id)
+    assert detail.found.learning.confidence == pytest.approx(0.6)
+    assert [(i.session_id, i.outcome) for i in detail.history] == [
+        (f"sess-{n}", Outcome.HELPFUL if n < 5 else Outcome.CONTRADICTED) for n in range(7)]
+    evidence = json.loads(detail.history[-1].evidence or "{}")
+    assert evidence["rule"].startswith("corrected") and "thread safe" in evidence["quote"]

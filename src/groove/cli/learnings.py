@@ -96,9 +96,11 @@ async def show(state: State, id: str, as_json: bool) -> None:
         render.emit_json({**render.learning_json(detail.found),
                           "usage_stats": detail.usage.to_dict(),
                           "confidence_interval": [lo, hi],
-                          "relations": [r.to_dict() for r in detail.relations]})
+                          "relations": [r.to_dict() for r in detail.relations],
+                          "history": [i.to_dict() for i in detail.history]})
     else:
         render.show_learning(detail.found, detail.usage, detail.relations)
+        render.history(detail.history)
 
 
 @main.command()

@@ -124,3 +124,28 @@ def explanations(items: Sequence[TieredLearning]) -> None:
                 f" x tier {w.specificity:.2f} x recency {w.recency:.3f}"
                 f" x relations {w.relation:.2f}")
         sys.stdout.write(line + "".join(f"\n    {n}" for n in w.notes) + "\n")
+
+
+def history(injections: Sequence[Any]) -> None:
+    """Why confidence moved: each session the learning was shown to, the outcome
+    credited there and its evidence (rule, turn, quote)."""
+    if not injections:
+        return
+    c = console()
+    c.print("\n[bold]sessions[/bold]")
+    for i in injections:
+        outcome = i.outcome.value if i.outcome is not None else "no outcome yet"
+        line = (f"  {i.injected_at.isoformat(timespec='seconds')}  {i.session_id[:12]}  "
+                f"{i.via.value}#{i.prompt_index}  {outcome}")
+        if i.outcome_source is not None:
+            line += f" ({i.outcome_source.value})"
+        c.print(line, markup=False)
+        if i.evidence:
+            try:
+                e = json.loads(i.evidence)
+                why = f"{e.get('rule', '')}" + (f" at turn {e['turn']}" if e.get("turn") else "")
+                if e.get("quote"):
+                    why += f": {e['quote']!r}"
+            except (ValueError, AttributeError):
+                why = i.evidence
+            c.print(f"      {why}", markup=False)

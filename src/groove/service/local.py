@@ -155,7 +155,9 @@ class LocalGroove:
     async def get(self, ctx: RequestContext, id: Id) -> LearningDetail:
         tiers = self.view(ctx)
         found = await tiers.locate(parse_id(id))
-        return LearningDetail(found, await tiers.usage(found), await tiers.relations(found))
+        history = await (await tiers.store_for(found.tier)).learning_injections(found.learning.id)
+        return LearningDetail(found, await tiers.usage(found), await tiers.relations(found),
+                              history)
 
     async def list(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
                    scope: Scope | None = None, category: LearningCategory | None = None,

@@ -60,6 +60,8 @@ class LearningDetail:
     found: TieredLearning
     usage: UsageStats
     relations: list[LearningRelation]
+    history: list[Injection] = field(default_factory=list)
+    """The sessions it was shown to, with each credited outcome and its evidence."""
 
 
 @dataclass(slots=True)

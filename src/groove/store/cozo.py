@@ -467,6 +467,12 @@ class CozoStore:
         return new
 
     @_in_thread
+    def learning_injections(self, id: LearningId) -> list[Injection]:
+        """Every session this learning was shown to, with the outcome credited and why."""
+        rows = self._engine.query(Q.LEARNING_INJECTIONS, {"id": str(id)})
+        return sorted(map(codec.row_injection, rows), key=lambda i: i.injected_at)
+
+    @_in_thread
     def session_injections(self, session_id: str) -> list[Injection]:
         rows = self._engine.query(Q.SESSION_INJECTIONS, {"session": session_id})
         return sorted(map(codec.row_injection, rows), key=lambda i: i.injected_at)

@@ -56,6 +56,8 @@ PUT_INJECTIONS = f"""
  :put injection {{session_id, learning_id => {I_COLS.split(", ", 2)[2]}}}}}"""
 SESSION_INJECTIONS = (f"?[{I_COLS}] := *injection{{session_id: $session, "
                       f"{I_COLS.split(', ', 1)[1]}}}, session_id = $session")
+LEARNING_INJECTIONS = (f"?[{I_COLS}] := *injection:by_learning{{learning_id: $id, "
+                       f"session_id}}, learning_id = $id, *injection{{{I_COLS}}}")
 GET_INJECTION = (f"?[{I_COLS}] := *injection{{session_id: $session, learning_id: $id, "
                  f"{I_COLS.split(', ', 2)[2]}}}, session_id = $session, learning_id = $id")
 
