@@ -141,7 +141,7 @@ def main() -> None:
         print(f"\nwrote {args.out}")
 
 
-SUBCOMMANDS = {"loop": "bench.loop", "search": "bench.search"}
+SUBCOMMANDS = {"loop": "bench.loop", "search": "bench.search", "rankset": "bench.rankset.__main__"}
 """`python -m bench NAME ...` runs another benchmark: NAME's module has `cli(argv)`."""
 
 

@@ -10,9 +10,10 @@
 - trust: the learning's Beta posterior over "this helps". A search uses its mean; an
   injection draws a Thompson sample, so a new learning (Beta(1, 1), wide) gets its
   chances and a contradicted one (beta grows 1.5 per contradiction) fades (the sample is
-  drawn from a sharpened posterior, `SHARPNESS`). Trust enters
-  as `TRUST_FLOOR + (1 - TRUST_FLOOR) * t`: a relevant but untested learning is never
-  ranked below an irrelevant trusted one, yet ten contradictions cost most of its place.
+  drawn from a sharpened posterior, `SHARPNESS`). Trust enters as
+  `floor + (1 - floor) * t`: for injection `TRUST_FLOOR` (trust decides among relevant
+  candidates), for search `SEARCH_TRUST_FLOOR` (relevance first). A relevant but
+  untested learning is never ranked below an irrelevant trusted one.
 - specificity: project over user over enterprise (a project's own learning knows its
   project best), and the general side of a `specializes` edge yields to the specific.
 - recency: a mild decay by age since the last update or use, so two equals are ordered
@@ -40,10 +41,14 @@ from groove.domain.usage import UsageStats
 RELEVANT_AT = 0.35
 """Cosine at which all-MiniLM-L6-v2 texts are as likely about the query as not."""
 RELEVANCE_WIDTH = 0.08
-KEYWORD_LIFT = 0.25
+KEYWORD_LIFT = 0.1
 """At most this much cosine is added by keyword evidence: the query's best BM25 match
 gets all of it, the others their share of the best score."""
 TRUST_FLOOR = 0.1
+"""Injection is a bet on helpfulness: among relevant candidates, trust decides."""
+SEARCH_TRUST_FLOOR = 0.8
+"""Search answers a question: relevance first, trust breaks near-ties (measured with
+bench/rankset: a floor of 0.1 let a random outcome history cost a third of hit@1)."""
 SHARPNESS = 3.0
 """Thompson samples come from Beta(a * SHARPNESS, b * SHARPNESS): the same mean, a
 narrower spread. Measured with bench/loop.py (seeds 7 and 11): plain Thompson (1.0)
@@ -159,7 +164,8 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
             recency=recency(max(c.learning.updated_at, c.usage.last_used or
                                 c.learning.updated_at), now),
             relation=relation_factor[i], notes=notes[i])
-        why.score = (why.relevance * (TRUST_FLOOR + (1 - TRUST_FLOOR) * why.trust)
+        floor = TRUST_FLOOR if rng is not None else SEARCH_TRUST_FLOOR
+        why.score = (why.relevance * (floor + (1 - floor) * why.trust)
                      * why.specificity * why.recency * why.relation)
         if c.usage.confidence() < FADED_BELOW:
             why.faded = True
