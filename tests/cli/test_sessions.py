@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from groove.testing import TranscriptBuilder as Transcript
 from tests.cli.conftest import Invoke, as_json
-from tests.learn.test_learn import Transcript
 
 
 @pytest.mark.usefixtures("fast_model")

@@ -6,7 +6,6 @@ import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,47 +16,9 @@ from groove.learn import TurnKind, capture, code_tokens, read_turns
 from groove.learn.transcript import ReadStats
 from groove.service import LocalGroove, RequestContext
 from groove.testing import HashEmbedder
+from groove.testing import TranscriptBuilder as Transcript
 
 SESSION = "5d7c2a9e-1111-4c2b-9d7e-0a1b2c3d4e5f"
-
-
-class Transcript:
-    """Builds a transcript in Claude Code's record format, one JSON object per line."""
-
-    def __init__(self, session: str = SESSION):
-        self.session = session
-        self.lines: list[str] = []
-        self.n = 0
-
-    def _record(self, kind: str, message: dict[str, Any], **extra: Any) -> None:
-        self.n += 1
-        self.lines.append(json.dumps({
-            "parentUuid": None if self.n == 1 else f"u{self.n - 1}", "isSidechain": False,
-            "userType": "external", "cwd": "/repo", "sessionId": self.session,
-            "version": "2.0.14", "type": kind, "message": message, "uuid": f"u{self.n}",
-            "timestamp": f"2026-11-20T10:{self.n:02d}:00.000Z", **extra}))
-
-    def prompt(self, text: str) -> Transcript:
-        self._record("user", {"role": "user", "content": text})
-        return self
-
-    def say(self, text: str) -> Transcript:
-        self._record("assistant", {"role": "assistant", "model": "claude-sonnet-4-5",
-                                   "content": [{"type": "text", "text": text}]})
-        return self
-
-    def tool(self, name: str, tool_input: dict[str, Any], result: str,
-             error: bool = False) -> Transcript:
-        tid = f"toolu_{self.n:04d}"
-        self._record("assistant", {"role": "assistant", "content": [
-            {"type": "tool_use", "id": tid, "name": name, "input": tool_input}]})
-        self._record("user", {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": tid, "content": result, "is_error": error}]})
-        return self
-
-    def write(self, path: Path, tail: str = "") -> Path:
-        path.write_text("\n".join(self.lines) + "\n" + tail, encoding="utf-8")
-        return path
 
 
 def test_turns_skip_unknown_and_partial_records(tmp_path: Path) -> None:
