@@ -230,12 +230,12 @@ class FakeGroove:
             report.outcomes.append(CreditedOutcome(a.learning_id, a.outcome,
                                                    a.evidence.to_json(), done.applied))
         for c in reader.capture(transcript):
-            key = (session_id, c.turn, c.rule)
+            key = (session_id, c.turn, c.key)
             if any((r.session_id, r.turn, r.rule) == key for r in self.capture_list):
                 continue
             added = await self.add(ctx, c.description, insight=c.insight, category=c.category,
                                    source=TranscriptSource(session_id, c.turn))
-            record = CaptureRecord(session_id, c.turn, c.rule, added.learning.id, c.quote,
+            record = CaptureRecord(session_id, c.turn, c.key, added.learning.id, c.quote,
                                    CaptureStatus.PENDING, utcnow())
             self.capture_list.append(record)
             report.captured.append(CapturedLearning(added, record))

@@ -43,6 +43,7 @@ _CORRECTION = re.compile(
     r"^\s*(?:no\b|nope\b|stop\b|wrong\b|that'?s not\b|not that\b)|"
     r"\b(?:don'?t|do not|never|instead|shouldn'?t|should not|wrong|revert|undo|"
     r"we don'?t|not like that)\b", re.IGNORECASE)
+_PUSHBACK = r"\b(?:don'?t|do not|not|never|no|stop|instead of|rather than|avoid)"
 _COMMON = {"e.g", "i.e", "etc", "vs", "non-", "re-", "pre-", "well-known"}
 
 
@@ -59,6 +60,21 @@ def code_tokens(text: str) -> tuple[set[str], set[str]]:
 
     asked = tokens(head)
     return asked, tokens(tail) - asked
+
+
+def names(text: str) -> set[str]:
+    """The programs a learning's commands run (`black -l 100` -> black): a user who
+    pushes back names the tool, rarely its flags."""
+    return {span.split()[0] for span in _BACKTICKS.findall(text)
+            if " " in span.strip() and len(span.split()[0]) >= 3}
+
+
+def _rejected(token: str, text: str) -> bool:
+    """Whether `text` pushes back on `token`: it stands within a few words after a
+    negation ("don't run black", "not black"), not merely somewhere in the prompt ("we
+    format with ruff" names ruff approvingly)."""
+    return re.search(rf"{_PUSHBACK}\W+(?:[\w'=./-]+\W+){{0,3}}?{re.escape(token)}"
+                     r"(?![\w-])", text, re.IGNORECASE) is not None
 
 
 def _quote(text: str) -> str:
@@ -93,6 +109,7 @@ class _Track:
     learning: Learning
     asked: set[str]
     warned: set[str]
+    named: set[str]
     followed: Evidence | None = None
     corrected: Evidence | None = None
     explicit: tuple[Outcome, Evidence] | None = None
@@ -124,9 +141,9 @@ def attribute(turns: Iterable[Turn], shown: Sequence[tuple[Injection, Learning]]
     `embed` (texts -> unit vectors) enables the similarity rules."""
     tracks = []
     for injection, learning in shown:
-        asked, warned = code_tokens(f"{learning.content.description}\n"
-                                    f"{learning.content.insight}")
-        tracks.append(_Track(injection, learning, asked, warned))
+        text = f"{learning.content.description}\n{learning.content.insight}"
+        asked, warned = code_tokens(text)
+        tracks.append(_Track(injection, learning, asked, warned, names(text)))
     prompts: list[Turn] = []
     for turn in turns:
         if turn.sidechain:
@@ -151,8 +168,8 @@ def attribute(turns: Iterable[Turn], shown: Sequence[tuple[Injection, Learning]]
                     t.actions.append((turn.index, turn.text[:500]))
             if turn.kind is TurnKind.PROMPT and t.followed is not None and t.corrected is None \
                     and turn.index > t.followed.turn and _CORRECTION.search(turn.text):
-                named = next((tok for tok in sorted(t.asked | t.warned) if tok in turn.text),
-                             None)
+                named = next((tok for tok in sorted(t.asked | t.warned | t.named)
+                              if _rejected(tok, turn.text)), None)
                 if named is not None:
                     t.corrected = Evidence("corrected: the user pushed back on it",
                                            turn.index, _quote(turn.text), named)

@@ -59,13 +59,20 @@ class Capture:
     turn: int
     rule: str
     quote: str
+    part: int = 0
+    """Which capture of its turn this is (a prompt may state several preferences)."""
+
+    @property
+    def key(self) -> str:
+        """The rule and part: with the session and turn, what makes a capture unique."""
+        return self.rule if self.part == 0 else f"{self.rule} #{self.part + 1}"
 
 
 def _preferences(turn: Turn) -> list[Capture]:
     text = turn.text.strip()
     if len(text) > MAX_PROMPT or _QUOTED.search(text):
         return []
-    out = []
+    out: list[Capture] = []
     for raw in _SENTENCE.findall(text):
         sentence = raw.strip()
         if not sentence or sentence.endswith("?") or _HEDGE.search(sentence) \
@@ -88,7 +95,7 @@ def _preferences(turn: Turn) -> list[Capture]:
                 description = x[0].upper() + x[1:] if x else sentence
                 insight = sentence
             out.append(Capture(description.rstrip(" ,"), insight, LearningCategory.PREFERENCE,
-                               turn.index, rule, sentence[:160]))
+                               turn.index, rule, sentence[:160], len(out)))
             break
     return out
 

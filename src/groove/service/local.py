@@ -267,7 +267,7 @@ class LocalGroove:
         a near-identical learning exists (reinforced by a helpful outcome instead)."""
         where = view.default_write_tier()
         store = await view.store_for(where)
-        if await store.has_capture(session_id, c.turn, c.rule):
+        if await store.has_capture(session_id, c.turn, c.key):
             return
         learning = Learning.new(view.default_scope(where), c.category,
                                 LearningContent(c.description, c.insight),
@@ -279,7 +279,7 @@ class LocalGroove:
                     report.reinforced.append((hit.learning.id, hit.similarity or 0.0))
                     return
         vector, model = await view.vector_of(learning)
-        record = CaptureRecord(session_id, c.turn, c.rule, learning.id, c.quote,
+        record = CaptureRecord(session_id, c.turn, c.key, learning.id, c.quote,
                                CaptureStatus.PENDING, utcnow())
         usage = UsageStats(confidence_alpha=CAPTURE_PRIOR[0], confidence_beta=CAPTURE_PRIOR[1])
         if await store.store_capture(learning, vector, model, usage, record):
