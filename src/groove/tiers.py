@@ -61,6 +61,7 @@ from groove.errors import (
     ValidationError,
 )
 from groove.store import CozoStore
+from groove.store.cozo import Retrieval
 from groove.store.pool import StorePool
 from groove.store.replica import Counts, PulledLearning
 from groove.team.sync import pending_proposal, record_decision
@@ -78,6 +79,14 @@ class Tier(Choice):
 
 
 PRECEDENCE = (Tier.PROJECT, Tier.USER, Tier.ENTERPRISE)
+
+
+@dataclass(slots=True)
+class Retrieved:
+    """One tier's candidates for a ranked read."""
+
+    tier: Tier
+    found: Retrieval
 
 
 @dataclass(slots=True)
@@ -474,9 +483,9 @@ class GrooveStorage:
         """Search the read tiers, ranked by relevance and trust (see `domain.ranking`),
         merged and de-duplicated, best first; each hit says why in `why`."""
         vector = await self._query_vector(query)
-        found, keyword = await self._retrieve(query if isinstance(query, str) else None, vector,
-                                              limit * 2 + 5, tiers, category=category)
-        return (await self._rank(found, keyword))[:limit]
+        retrieved = await self._retrieve(query if isinstance(query, str) else None, vector,
+                                         limit * 2 + 5, tiers, category=category)
+        return (await self._rank(retrieved))[:limit]
 
     async def find_for_injection(self, limit: int = 5, query: str | None = None, *,
                                  rng: random.Random | None = None,
@@ -496,8 +505,8 @@ class GrooveStorage:
             ranked = await self._resolve(found)
         else:
             vector = await self._query_vector(query)
-            found, keyword = await self._retrieve(query, vector, fetch, None, injection=True)
-            ranked = await self._rank(found, keyword, rng=rng or random.Random())
+            retrieved = await self._retrieve(query, vector, fetch, None, injection=True)
+            ranked = await self._rank(retrieved, rng=rng or random.Random())
             ranked = [t for t in ranked if t.why is None or not t.why.faded]
             if min_similarity is not None:
                 ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
@@ -535,44 +544,30 @@ class GrooveStorage:
     async def _retrieve(self, text: str | None, vector: Any, fetch: int,
                         tiers: Sequence[Tier] | None, *,
                         category: LearningCategory | None = None, injection: bool = False
-                        ) -> tuple[builtins.list[TieredLearning], dict[LearningId, float]]:
+                        ) -> builtins.list[Retrieved]:
         """Candidates from every read tier, by vector and (given the query's `text`) by
-        keywords, filters applied before each cut: (candidates with their cosine
-        similarity in `score`, BM25 score of the keyword hits)."""
-        found: builtins.list[TieredLearning] = []
-        keyword: dict[LearningId, float] = {}
+        keywords, filters applied before each cut, one store call per tier."""
+        out = []
         for tier, store in await self.read_stores(tiers):
             scopes = self._injection_scopes(tier) if injection else None
-            hits = await store.semantic_search(vector, fetch, scope=scopes, category=category)
-            found += [TieredLearning(x, tier, s) for x, s in hits]
-            if not text:
-                continue
-            by_words = await store.keyword_search(text, fetch, scope=scopes, category=category)
-            keyword.update((x.id, score) for x, score in by_words)
-            seen = {x.id for x, _ in hits}
-            extra = [x for x, _ in by_words if x.id not in seen]
-            similarity = await store.similarities(vector, [x.id for x in extra])
-            found += [TieredLearning(x, tier, similarity.get(x.id, -1.0)) for x in extra]
-        return found, keyword
+            out.append(Retrieved(tier, await store.retrieve(vector, text, fetch, scope=scopes,
+                                                            category=category)))
+        return out
 
-    async def _rank(self, found: builtins.list[TieredLearning],
-                    keyword: dict[LearningId, float] | None = None,
+    async def _rank(self, retrieved: builtins.list[Retrieved],
                     rng: random.Random | None = None) -> builtins.list[TieredLearning]:
         """Merge the tiers' candidates, then order them by relevance and trust (keyword
         scores count relative to the best one of this query)."""
-        keyword = keyword or {}
-        best = max(keyword.values(), default=0.0) or 1.0
-        merged, relations = await self._merge(found)
-        usage: dict[LearningId, UsageStats] = {}
-        for tier in {t.tier for t in merged}:
-            store = await self.store_for(tier)
-            usage.update(await store.get_usages([t.learning.id for t in merged
-                                                 if t.tier is tier]))
+        best = max((k for r in retrieved for _, _, k in r.found.hits if k), default=1.0)
+        found = [TieredLearning(x, r.tier, s) for r in retrieved for x, s, _ in r.found.hits]
+        keyword = {x.id: k / best for r in retrieved for x, _, k in r.found.hits if k}
+        usage = {i: u for r in retrieved for i, u in r.found.usage.items()}
+        edges = [e for r in retrieved for e in r.found.relations]
+        merged, relations = await self._merge(found, edges)
         tier_of = {t.learning.id: t.tier for t in merged}
         candidates = [Candidate(t.learning, t.tier.value,
                                 usage.get(t.learning.id) or UsageStats(), similarity=t.score,
-                                keyword=keyword[t.learning.id] / best
-                                if t.learning.id in keyword else None)
+                                keyword=keyword.get(t.learning.id))
                       for t in merged]
         ranked = rank(candidates, relations, utcnow(), rng=rng)
         return [TieredLearning(r.candidate.learning, tier_of[r.candidate.learning.id],
@@ -601,7 +596,8 @@ class GrooveStorage:
             out.sort(key=lambda t: t.score, reverse=True)
         return out
 
-    async def _merge(self, found: builtins.list[TieredLearning]
+    async def _merge(self, found: builtins.list[TieredLearning],
+                     relations: builtins.list[LearningRelation] | None = None
                      ) -> tuple[builtins.list[TieredLearning], builtins.list[LearningRelation]]:
         """Merge rules: copies of one learning appear once (the higher-precedence tier's);
         a superseded learning is dropped when its successor is present; in a project, the
@@ -610,10 +606,11 @@ class GrooveStorage:
             return [], []
         precedence = {t: i for i, t in enumerate(PRECEDENCE)}
         by_id = {f.learning.id: f for f in found}
-        relations: builtins.list[LearningRelation] = []
-        for tier in {f.tier for f in found}:
-            ids = [f.learning.id for f in found if f.tier is tier]
-            relations += await (await self.store_for(tier)).relations_among(ids)
+        if relations is None:
+            relations = []
+            for tier in {f.tier for f in found}:
+                ids = [f.learning.id for f in found if f.tier is tier]
+                relations += await (await self.store_for(tier)).relations_among(ids)
         # copies: union the promoted/curated copy with its original
         parent: dict[LearningId, LearningId] = {}
 

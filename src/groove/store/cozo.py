@@ -18,7 +18,7 @@ import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -71,6 +71,16 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+@dataclass(slots=True)
+class Retrieval:
+    """One store's candidates for a ranked read: (learning, cosine, BM25 or None), their
+    usage stats, and the edges touching them."""
+
+    hits: list[tuple[Learning, float, float | None]]
+    usage: dict[LearningId, UsageStats]
+    relations: list[LearningRelation]
+
 
 def _scope_strings(scope: ScopeFilter) -> list[str] | None:
     if scope is None:
@@ -727,6 +737,36 @@ class CozoStore:
             hits = index.search(query, limit, **filters)
         found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
         return [(found[i], score) for i, score in hits if i in found]
+
+    @_in_thread
+    def retrieve(self, embedding: Embedding, text: str | None, limit: int,
+                 scope: ScopeFilter = None, category: LearningCategory | None = None
+                 ) -> Retrieval:
+        """Everything ranking needs from this store in one call (one hop to this store's
+        thread): the `limit` nearest by vector and by keywords (filters before each cut),
+        every candidate's cosine similarity, usage stats and the edges among them."""
+        if limit < 0:
+            raise ValidationError(f"must be >= 0, got {limit}", field="limit")
+        query = self._check_vector(embedding)
+        scopes = _scope_strings(scope)
+        cats = None if category is None else [LearningCategory.parse(str(category)).value]
+        index = self._ensure_index()
+        with self._index_lock:
+            similar = dict(index.search(query, limit, scopes=scopes, categories=cats))
+        keyword = {} if not text else dict(self._ensure_keywords().search(
+            text, limit, scopes, cats))
+        with self._index_lock:
+            for i in keyword.keys() - similar.keys():
+                v = index.vector(i)
+                similar[i] = -1.0 if v is None else float(v @ query)
+        ids = list(similar)
+        learnings = self._get_many(ids)
+        usage_rows = self._engine.query(Q.GET_USAGES, {"ids": ids}) if ids else []
+        relation_rows = self._engine.query(Q.RELATIONS_AMONG, {"ids": ids}) if ids else []
+        return Retrieval(
+            [(x, similar[str(x.id)], keyword.get(str(x.id))) for x in learnings],
+            {LearningId(r[0]): codec.row_usage(r) for r in usage_rows},
+            [codec.row_relation(r) for r in relation_rows])
 
     # -- keywords ----------------------------------------------------------------
 
