@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from groove import CozoStore, Embedder, Learning, LearningCategory, LearningContent, Scope
+from groove.config import EnterpriseConfig, GrooveConfig
 from groove.testing import HashEmbedder
 
 
@@ -88,6 +89,22 @@ async def bare_store(tmp_path: Path) -> AsyncIterator[CozoStore]:
     s = await CozoStore.open(tmp_path / "bare")
     yield s
     await s.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> GrooveConfig:
+    """A home with a user tier and the enterprise `acme`."""
+    return GrooveConfig(tmp_path / "home" / "user",
+                        {"acme": EnterpriseConfig("acme", tmp_path / "acme-db")}, user_id="alex")
+
+
+def make_project(tmp_path: Path, name: str, org: str | None = None) -> Path:
+    """A project root (with `.vibes/`), joined to `org` when given."""
+    root = tmp_path / name
+    (root / ".vibes").mkdir(parents=True)
+    if org:
+        (root / ".vibes" / "config.toml").write_text(f'[groove]\nenterprise = "{org}"\n')
+    return root
 
 
 DELETE = object()

@@ -20,25 +20,13 @@ from groove import (
     Scope,
     ValidationError,
 )
-from groove.config import EnterpriseConfig, GrooveConfig
+from groove.config import GrooveConfig
 from groove.domain.proposal import ProposalStatus
 from groove.testing import HashEmbedder
 from groove.tiers import GrooveStorage, Tier
-from tests.conftest import make_learning
+from tests.conftest import make_learning, make_project
 
-
-@pytest.fixture
-def config(tmp_path: Path) -> GrooveConfig:
-    return GrooveConfig(tmp_path / "home" / "user",
-                        {"acme": EnterpriseConfig("acme", tmp_path / "acme-db")}, user_id="alex")
-
-
-def _project(tmp_path: Path, name: str, org: str | None = None) -> Path:
-    root = tmp_path / name
-    (root / ".vibes").mkdir(parents=True)
-    if org:
-        (root / ".vibes" / "config.toml").write_text(f'[groove]\nenterprise = "{org}"\n')
-    return root
+_project = make_project
 
 
 @pytest.fixture

@@ -18,27 +18,18 @@ from groove import (
     RelationType,
     ValidationError,
 )
-from groove.config import EnterpriseConfig, GrooveConfig
+from groove.config import GrooveConfig
 from groove.domain import Vector
 from groove.embedder import EmbeddingLanes
 from groove.errors import StoreClosed
 from groove.service import GrooveAPI, LocalGroove, RequestContext
 from groove.testing import HashEmbedder
 from groove.tiers import Tier
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> GrooveConfig:
-    return GrooveConfig(tmp_path / "home" / "user",
-                        {"acme": EnterpriseConfig("acme", tmp_path / "acme-db")}, user_id="alex")
+from tests.conftest import make_project
 
 
 def _project(tmp_path: Path, name: str, org: str | None = None) -> RequestContext:
-    root = tmp_path / name
-    (root / ".vibes").mkdir(parents=True)
-    if org:
-        (root / ".vibes" / "config.toml").write_text(f'[groove]\nenterprise = "{org}"\n')
-    return RequestContext(root)
+    return RequestContext(make_project(tmp_path, name, org))
 
 
 @pytest.fixture
