@@ -22,19 +22,23 @@ SESSION = "5d7c2a9e-1111-4c2b-9d7e-0a1b2c3d4e5f"
 
 
 def test_turns_skip_unknown_and_partial_records(tmp_path: Path) -> None:
-    """Unknown record types, meta prompts and a partial last line are skipped and counted;
+    """Unknown record types, meta prompts (a slash command, the summary written after
+    compaction) and a partial last line are skipped and counted;
     prompts are numbered; tool results keep their error flag."""
     t = Transcript().prompt("fix the build").tool("Bash", {"command": "make"}, "boom", True)
     t.lines.insert(0, json.dumps({"type": "summary", "summary": "x", "leafUuid": "u1"}))
     t.lines.append(json.dumps({"type": "user", "sessionId": SESSION, "message": {
         "role": "user", "content": "<command-name>/clear</command-name>"}}))
+    t.lines.append(json.dumps({"type": "user", "sessionId": SESSION, "message": {
+        "role": "user", "content": "This session is being continued from a previous "
+                                   "conversation that ran out of context. Summary: ..."}}))
     path = t.write(tmp_path / "s.jsonl", tail='{"type": "assistant", "mess')
     stats = ReadStats()
     turns = list(read_turns(path, stats))
     assert [(x.kind, x.prompt_index) for x in turns] == [
         (TurnKind.PROMPT, 1), (TurnKind.TOOL_USE, 1), (TurnKind.TOOL_RESULT, 1)]
     assert turns[2].is_error and turns[1].tool_input == {"command": "make"}
-    assert (stats.skipped_malformed, stats.skipped_unknown) == (1, 2)
+    assert (stats.skipped_malformed, stats.skipped_unknown) == (1, 3)
 
 
 def test_code_tokens_split_at_negation() -> None:

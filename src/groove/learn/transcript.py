@@ -21,6 +21,8 @@ from typing import Any
 from groove.domain.choice import Choice
 from groove.errors import GrooveIOError
 
+COMPACTED = "This session is being continued from a previous conversation"
+"""How the summary Claude Code writes as a user message after compacting context starts."""
 MAX_TEXT = 20_000
 """Longest text kept per turn: a pasted log or a huge tool output is evidence only by
 its start (and keeping it would make memory grow with the transcript)."""
@@ -83,7 +85,7 @@ def _is_meta_prompt(text: str) -> bool:
     """Records Claude Code writes as the user that the user did not type."""
     t = text.lstrip()
     return t.startswith(("<command-name>", "<local-command-stdout>", "<command-message>",
-                         "Caveat: ", "<system-reminder>")) or not t
+                         "Caveat: ", "<system-reminder>", COMPACTED)) or not t
 
 
 def read_turns(path: Path, stats: ReadStats | None = None) -> Iterator[Turn]:
