@@ -85,7 +85,8 @@ def _is_meta_prompt(text: str) -> bool:
     """Records Claude Code writes as the user that the user did not type."""
     t = text.lstrip()
     return t.startswith(("<command-name>", "<local-command-stdout>", "<command-message>",
-                         "Caveat: ", "<system-reminder>", COMPACTED)) or not t
+                         "Caveat: ", "<system-reminder>", COMPACTED,
+                         "[Request interrupted by user")) or not t
 
 
 def read_turns(path: Path, stats: ReadStats | None = None) -> Iterator[Turn]:
