@@ -14,6 +14,7 @@ from groove.domain.learning import (
     PromotedSource,
     TranscriptSource,
     UserCreatedSource,
+    short_id,
 )
 from groove.domain.params import AdaptiveParam, SystemParam
 from groove.domain.relations import Direction, LearningRelation, RelationType
@@ -47,6 +48,7 @@ __all__ = [
     "UserCreatedSource",
     "Vector",
     "as_unit_vector",
+    "short_id",
     "utcnow",
     "uuid7",
 ]

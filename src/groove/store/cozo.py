@@ -44,11 +44,11 @@ from groove.domain import (
 )
 from groove.domain.clock import to_micros
 from groove.domain.injection import CaptureRecord, CaptureStatus, Injection, OutcomeSource
+from groove.domain.learning import HANDLE_LEN
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.relations import CROSS_TIER
 from groove.errors import (
     DatabaseError,
-    EmbeddingError,
     EmbeddingModelMismatch,
     GrooveError,
     ImportRejected,
@@ -64,6 +64,7 @@ from groove.store.engine import Engine
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaChanges
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
+from groove.store.vectors import VectorCache
 
 if TYPE_CHECKING:
     from groove.store.keyword_index import KeywordIndex
@@ -120,8 +121,7 @@ class CozoStore:
         self._engine = engine
         self.dim = dim
         self.schema_version = version
-        self._index: VectorIndex | None = None
-        self._index_lock = threading.Lock()
+        self._vectors = VectorCache(engine, dim)
         self._keywords: KeywordIndex | None = None
         self._stored_model: str | None = None
         self._stored_model_known = False
@@ -165,15 +165,21 @@ class CozoStore:
         if self._engine.closed:
             return
         try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._engine.close)
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._close)
         finally:
             self._worker.shutdown(wait=False)
 
     def close_sync(self) -> None:
         try:
-            self._engine.close()
+            self._close()
         finally:
             self._worker.shutdown(wait=False)
+
+    def _close(self) -> None:
+        """Save the vector side file (it never raises), then release the database."""
+        if not self._engine.closed:
+            self._vectors.close()
+        self._engine.close()
 
     async def __aenter__(self) -> CozoStore:
         return self
@@ -185,6 +191,15 @@ class CozoStore:
     @property
     def path(self) -> Path:
         return self._engine.path
+
+    @property
+    def _index(self) -> VectorIndex | None:
+        """The loaded vector index (None until first use)."""
+        return self._vectors.index
+
+    @property
+    def _index_lock(self) -> threading.Lock:
+        return self._vectors.lock
 
     @property
     def engine_name(self) -> str:
@@ -270,22 +285,22 @@ class CozoStore:
         if extra is not None:
             script += extra[0]
             params.update(extra[1])
-        try:
-            self._engine.mutate(script, params)
-        except DatabaseError as e:
-            if "assertion_failure" in (e.code or ""):
-                raise ValidationError(
-                    "a learning with this id already exists; use update() to change it",
-                    field="id") from None
-            raise
-        self._keywords_upsert(learnings)
-        if with_vec:
-            self._note_model(model)
-            index = self._index
-            if index is not None:
+        with self._vectors.writing() as index:
+            try:
+                self._engine.mutate(script, params)
+            except DatabaseError as e:
+                if "assertion_failure" in (e.code or ""):
+                    raise ValidationError(
+                        "a learning with this id already exists; use update() to change it",
+                        field="id") from None
+                raise
+            self._keywords_upsert(learnings)
+            if with_vec:
+                self._note_model(model)
                 with self._index_lock:
-                    for x, v in with_vec:
-                        index.upsert(str(x.id), v, x.scope.to_db_string(), x.category.value)
+                    index.put_many([str(x.id) for x, _ in with_vec], [v for _, v in with_vec],
+                                   [x.scope.to_db_string() for x, _ in with_vec],
+                                   [x.category.value for x, _ in with_vec])
 
     @_in_thread
     def get(self, id: LearningId) -> Learning | None:
@@ -332,15 +347,15 @@ class CozoStore:
                 self._check_model(model)
                 script += Q.PUT_EMBEDDINGS
                 params["embeddings"] = [[id, model, vector.tobytes()]]
-            self._engine.mutate(script, params)
-            if self._index is not None:
+            with self._vectors.writing() as index:
+                self._engine.mutate(script, params)
                 with self._index_lock:
                     if vector is not None:
-                        self._index.upsert(id, vector, learning.scope.to_db_string(),
-                                           learning.category.value)
+                        index.upsert(id, vector, learning.scope.to_db_string(),
+                                     learning.category.value)
                     else:
-                        self._index.set_meta(id, learning.scope.to_db_string(),
-                                             learning.category.value)
+                        index.set_meta(id, learning.scope.to_db_string(),
+                                       learning.category.value)
             self._keywords_upsert([learning])
         return learning
 
@@ -392,9 +407,16 @@ class CozoStore:
 
     @_in_thread
     def resolve_prefix(self, prefix: str) -> list[LearningId]:
-        """Ids starting with `prefix` (at most 50), for git-style abbreviated ids."""
-        rows = self._engine.query(Q.IDS_WITH_PREFIX, {"prefix": prefix.lower()})
-        return sorted(LearningId(r[0]) for r in rows)
+        """Ids (at most 50 of each kind) that `prefix` abbreviates: ids starting with it
+        (git-style), and ids ending with it when it is a handle (`short_id`: the last 8
+        or more hex digits) -- both point lookups, so a caller sees every candidate and
+        reports two as ambiguous."""
+        text = prefix.strip().lower()
+        found = {r[0] for r in self._engine.query(Q.IDS_WITH_PREFIX, {"prefix": text})}
+        if HANDLE_LEN <= len(text) <= 12 and all(c in "0123456789abcdef" for c in text):
+            found |= {r[0] for r in self._engine.query(
+                Q.IDS_WITH_HANDLE, {"handle": text[-HANDLE_LEN:], "suffix": text})}
+        return sorted(LearningId(i) for i in found)
 
     @_in_thread
     def delete(self, id: LearningId) -> bool:
@@ -403,10 +425,10 @@ class CozoStore:
         with self._engine.write_lock():
             if not self._engine.query(Q.GET_LEARNING, {"id": key}):
                 return False
-            self._engine.mutate(Q.DELETE_LEARNING, {"id": key})
-            if self._index is not None:
+            with self._vectors.writing() as index:
+                self._engine.mutate(Q.DELETE_LEARNING, {"id": key})
                 with self._index_lock:
-                    self._index.remove(key)
+                    index.remove(key)
             if self._keywords is not None:
                 self._keywords.remove(key)
         return True
@@ -668,12 +690,12 @@ class CozoStore:
             if not rows:
                 raise NotFound(id)
             self._check_model(model)
-            self._engine.mutate(Q.PUT_EMBEDDINGS, {"embeddings": [[str(id), model,
-                                                                 vector.tobytes()]]})
-            self._note_model(model)
-            if self._index is not None:
+            with self._vectors.writing() as index:
+                self._engine.mutate(Q.PUT_EMBEDDINGS, {"embeddings": [[str(id), model,
+                                                                     vector.tobytes()]]})
+                self._note_model(model)
                 with self._index_lock:
-                    self._index.upsert(str(id), vector, rows[0][1], rows[0][2])
+                    index.upsert(str(id), vector, rows[0][1], rows[0][2])
 
     @_in_thread
     def get_embedding(self, id: LearningId) -> tuple[Vector, str] | None:
@@ -815,41 +837,43 @@ class CozoStore:
                              x.category.value)
 
     def _ensure_index(self) -> VectorIndex:
-        index = self._index
-        if index is not None:
-            return index
-        with self._engine.write_lock():
-            if self._index is None:
-                self._index = self._load_index()
-            return self._index
+        return self._vectors.ensure()
 
     def _load_index(self) -> VectorIndex:
-        import numpy as np
+        """A fresh index read from Cozo (the record), for comparison."""
+        return self._vectors.from_cozo()
 
-        from groove.store.vector_index import VectorIndex
+    # -- the vector index: side file, approximate index ---------------------------
 
-        index = VectorIndex(self.dim)
-        scope_of = dict(self._engine.query(Q.ALL_SCOPES))
-        index.reserve(len(scope_of))  # at most one vector per learning
-        category_of = dict(self._engine.query(Q.ALL_CATEGORIES))
-        after = ""
-        while True:
-            rows = self._engine.query(Q.VECTOR_PAGE, {"after": after, "page": 5000})
-            if not rows:
-                return index
-            vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-            if vectors.size != len(rows) * self.dim:
-                raise EmbeddingError(
-                    f"stored vectors in {self.path} do not have {self.dim} dimensions; "
-                    "open the store with the embedder that made them")
-            ids = [r[0] for r in rows]
-            after = max(ids)
-            # an embedding whose learning is gone is damage for check_integrity to report;
-            # search must not return it
-            keep = [k for k, i in enumerate(ids) if i in scope_of and i in category_of]
-            ids = [ids[k] for k in keep]
-            index.bulk_load(ids, vectors.reshape(len(rows), self.dim)[keep],
-                            [scope_of[i] for i in ids], [category_of[i] for i in ids])
+    @_in_thread
+    def vector_status(self) -> dict[str, Any]:
+        """Where the vector index came from (side file or rebuilt, and why), its rows,
+        tombstones, approximate index and side-file size."""
+        return self._vectors.describe()
+
+    @_in_thread
+    def build_vector_index(self) -> dict[str, Any]:
+        """Build the approximate index now when the store is large enough (else keep the
+        exact scan), and save the side file; returns `vector_status`."""
+        self._vectors.wait_for_build()
+        index = self._vectors.ensure()
+        if len(index) >= self._vectors.ann_min_rows:
+            self._vectors.build(index)
+        self._vectors.save()
+        return self._vectors.describe()
+
+    @_in_thread
+    def rebuild_vectors(self) -> dict[str, Any]:
+        """Drop the side file and the loaded index, rebuild both from Cozo (tombstones
+        gone), and build the approximate index when due; returns `vector_status`."""
+        self._vectors.wait_for_build()
+        self._vectors.forget()
+        index = self._vectors.ensure()
+        self._vectors.wait_for_build()
+        if len(index) >= self._vectors.ann_min_rows and index.ann is None:
+            self._vectors.build(index)
+        self._vectors.save()
+        return self._vectors.describe()
 
     def _check_vector(self, embedding: Embedding) -> Vector:
         return as_unit_vector(embedding, self.dim)
@@ -1119,12 +1143,11 @@ class CozoStore:
             values["keys"] = gone
         if not script:
             return
-        self._engine.mutate(script, values)
-        self._keywords = None  # rebuilt on the next keyword search
-        if models:
-            self._note_model(sorted(models)[0])
-        index = self._index
-        if index is not None and pulled:
+        with self._vectors.writing() as index:
+            self._engine.mutate(script, values)
+            self._keywords = None  # rebuilt on the next keyword search
+            if models:
+                self._note_model(sorted(models)[0])
             with self._index_lock:
                 for p, v in vectors:
                     x = p.learning

@@ -14,16 +14,28 @@ R_COLS = "from_id, relation_type, to_id, weight, created_at"
 
 # Written columns: the read columns plus the negated rank keys (see schema v5).
 W_COLS = f"{L_COLS}, rank_confidence, rank_updated"
+# Every write of a vector, of a learning (its scope or category may change) and every
+# delete also moves the vector epoch (schema v9), in the same transaction: a side file of
+# vectors that records another epoch is stale.
+BUMP_VECTOR_EPOCH = """
+{?[key, epoch, token] := *vector_epoch{key, epoch: e}, key = 0, epoch = e + 1,
+    token = to_string(rand_uuid_v4())
+ :put vector_epoch {key => epoch, token}}"""
+VECTOR_EPOCH = "?[epoch, token] := *vector_epoch{key: 0, epoch, token}"
 PUT_LEARNINGS = f"""
 {{?[{W_COLS}] <- $learnings
- :put learning {{id => {W_COLS.split(", ", 1)[1]}}}}}"""
-INSERT_LEARNINGS = PUT_LEARNINGS.replace(":put learning", ":insert learning")
+ :put learning {{id => {W_COLS.split(", ", 1)[1]}}}}}
+{{in[{W_COLS}] <- $learnings
+ ?[handle, id] := in[{", ".join(c if c == "id" else "_" for c in W_COLS.split(", "))}],
+    n = length(id), handle = lowercase(slice_string(id, n - 8, n))
+ :put learning_handle {{handle, id}}}}{BUMP_VECTOR_EPOCH}"""
+INSERT_LEARNINGS = PUT_LEARNINGS.replace(":put learning {", ":insert learning {")
 PUT_USAGE = f"""
 {{?[{U_COLS}] <- $usage
  :put usage_stats {{learning_id => {U_COLS.split(", ", 1)[1]}}}}}"""
 PUT_EMBEDDINGS = """
 {?[learning_id, model, embedding] <- $embeddings
- :put learning_embeddings {learning_id => model, embedding}}"""
+ :put learning_embeddings {learning_id => model, embedding}}""" + BUMP_VECTOR_EPOCH
 PUT_RELATIONS = f"""
 {{?[{R_COLS}] <- $relations
  :put learning_relations {{from_id, relation_type, to_id => weight, created_at}}}}"""
@@ -47,7 +59,9 @@ DELETE_LEARNING = """
 {?[session_id, learning_id] := *injection:by_learning{learning_id: $id, session_id},
     learning_id = $id
  :rm injection {session_id, learning_id}}
-"""
+{?[handle, id] <- [[lowercase(slice_string($id, length($id) - 8, length($id))), $id]]
+ :rm learning_handle {handle, id}}
+""" + BUMP_VECTOR_EPOCH
 
 I_COLS = ("session_id, learning_id, via, prompt_index, tier, score, similarity, injected_at, "
           "outcome, outcome_source, evidence, outcome_at")
@@ -115,6 +129,8 @@ INJECTION_ORDER_SCOPED = f"""?[{L_COLS}] := scope in $scopes, *learning:by_scope
 :order -confidence, -updated_at
 :limit $limit"""
 IDS_WITH_PREFIX = "?[id] := *learning{id}, starts_with(id, $prefix) :limit 50"
+IDS_WITH_HANDLE = ("?[id] := *learning_handle{handle: $handle, id}, ends_with(id, $suffix) "
+                   ":limit 50")
 LIST_ORDER = {"confidence": ":order rank_confidence, rank_updated",
               "recent": ":order rank_updated"}
 # Unfiltered lists read an index whose key order is the wanted order: no sort at all.
@@ -139,3 +155,6 @@ ALL_IDS = "?[id] := *learning{id}"
 ALL_USAGE_IDS = "?[id] := *usage_stats{learning_id: id}"
 ALL_VECTOR_IDS = "?[id] := *learning_embeddings{learning_id: id}"
 ALL_VECTORS = "?[id, embedding] := *learning_embeddings{learning_id: id, embedding}"
+ANY_VECTOR = "?[id] := *learning_embeddings{learning_id: id} :limit 1"
+VECTOR_SAMPLE = """?[id, embedding, scope, category] := id in $ids,
+    *learning_embeddings{learning_id: id, embedding}, *learning{id, scope, category}"""

@@ -190,6 +190,21 @@ V8_CAPTURES = """
 {::index create capture:by_learning {learning_id}}
 """
 
+# Short handles (an id's last 8 hex digits, see `groove.domain.short_id`) looked up by key
+# instead of scanning every id (80 ms at 100,000 learnings, measured); and the vector epoch:
+# every write of a vector, of a learning's scope or category, and every delete moves it
+# (epoch + 1 and a fresh random token) in the same transaction, so a vector side file that
+# records another epoch or token is known to be stale, whatever its age or origin.
+V9_HANDLES_AND_VECTOR_EPOCH = """
+{:create learning_handle {handle: String, id: String}}
+{?[handle, id] := *learning{id}, n = length(id),
+    handle = lowercase(slice_string(id, n - 8, n))
+ :put learning_handle {handle, id}}
+{:create vector_epoch {key: Int => epoch: Int, token: String}}
+{?[key, epoch, token] <- [[0, 1, to_string(rand_uuid_v4())]]
+ :put vector_epoch {key => epoch, token}}
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", V1_INITIAL),
     Migration(2, "record the embedding model of each vector", V2_EMBEDDING_MODEL),
@@ -199,6 +214,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "injections per agent session, with the outcome credited", V6_INJECTIONS),
     Migration(7, "team sync: outbox and cursor of an enterprise replica", V7_TEAM_SYNC),
     Migration(8, "learnings captured from transcripts, pending review", V8_CAPTURES),
+    Migration(9, "short id handles and the vector epoch", V9_HANDLES_AND_VECTOR_EPOCH),
 )
 
 CURRENT_SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,1 @@
+"""Scale benchmarks: ANN candidates, sidecar reopen, 1M learnings, repeated opens."""
