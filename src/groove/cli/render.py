@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from groove.domain import Learning, LearningRelation, UsageStats
+from groove.domain import Learning, LearningId, LearningRelation, UsageStats, short_id
 from groove.tiers import TieredLearning
 
 
@@ -67,12 +67,18 @@ def _plain_table(title: str | None, columns: Sequence[str], rows: list[list[str]
     sys.stdout.write("\n".join(lines) + "\n")
 
 
+def id_cell(id: LearningId) -> str:
+    """An id as a table shows it: its short handle (the random tail), which every command
+    accepts, instead of a long prefix that learnings made the same minute share."""
+    return short_id(id)
+
+
 def learnings_table(items: Sequence[TieredLearning], score_name: str = "confidence") -> None:
     if not items:
         info("no learnings")
         return
     table(None, ["id", "tier", "category", score_name, "description"], (
-        (str(t.learning.id)[:18], t.tier.value, t.learning.category.value,
+        (id_cell(t.learning.id), t.tier.value, t.learning.category.value,
          f"{t.score:+.3f}" if score_name == "similarity" else f"{t.score:.3f}",
          short(t.learning.content.description)) for t in items))
 

@@ -81,7 +81,9 @@ CAPTURE_DUPLICATE = 0.9
 
 
 def parse_id(value: Id) -> Id:
-    """A full UUID, or an abbreviation (at least 4 characters) resolved like git's."""
+    """A full UUID, or an abbreviation (at least 4 characters): a prefix resolved like
+    git's, or a short handle (the id's last 8+ hex digits, as tables show it; see
+    `groove.domain.short_id`). Two learnings that match are an `AmbiguousId`."""
     if isinstance(value, uuid.UUID):
         return value
     try:

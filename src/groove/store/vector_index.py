@@ -241,7 +241,7 @@ class VectorIndex:
             mask = self.filter_mask(scopes, categories) if filtered else None
             passing = len(self._row) if mask is None else int(np.count_nonzero(mask))
             if passing > EXACT_SUBSET_ROWS:
-                rows = ann.search(query, max(k, RESCORE), mask)
+                rows = ann.search(query, max(k, RESCORE), mask, passing / len(self._row))
                 hits = self._rescore(query, rows, k, threshold)
                 if len(hits) >= min(k, passing) or threshold is not None:
                     return hits
