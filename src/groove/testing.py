@@ -50,6 +50,8 @@ from groove.errors import AmbiguousId, NotFound, ValidationError
 from groove.service import (
     CapturedLearning,
     Check,
+    CompactProgress,
+    CompactReport,
     CreditedOutcome,
     DoctorReport,
     Id,
@@ -104,7 +106,9 @@ class FakeGroove:
         self.calls: list[str] = []
 
     def _find(self, id: Id) -> TieredLearning:
-        matches = [t for k, t in self.learnings.items() if str(k).startswith(str(id).lower())]
+        text = str(id).lower()
+        matches = [t for k, t in self.learnings.items()
+                   if str(k).startswith(text) or (len(text) >= 8 and str(k).endswith(text))]
         if not matches:
             raise NotFound(id)
         if len(matches) > 1:
@@ -373,6 +377,12 @@ class FakeGroove:
 
     async def doctor(self, ctx: RequestContext, *, check_model: bool = True) -> DoctorReport:
         return DoctorReport([Check("fake", True, "in memory")], [], "fake")
+
+    async def compact(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
+                      drop_dangling: bool = False, progress: CompactProgress | None = None
+                      ) -> builtins.list[CompactReport]:
+        self.calls.append("compact")
+        return [CompactReport(t.value, "memory", 0, 0, 0, 0, 0.0) for t in tiers or [Tier.USER]]
 
     async def close(self) -> None:
         self.calls.append("close")

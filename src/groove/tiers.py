@@ -673,11 +673,18 @@ class GrooveStorage:
         """Validate the whole file, then add what the tier lacks, re-embedding as it goes
         (in the bulk lane: searches meanwhile do not wait for it)."""
         doc = await asyncio.to_thread(read_export, path)
-        store = await self.store_for(tier or self.default_write_tier())
+        target = tier or self.default_write_tier()
+        store = await self.store_for(target)
+        # a cross-tier edge may point at a learning in another tier of this home
+        far = {str(r.to_id) for r in doc.relations if r.relation_type in CROSS_TIER}
+        elsewhere: set[str] = set()
+        for t, other in await self.read_stores():
+            if t is not target and far - elsewhere:
+                elsewhere |= await other.existing_ids(far - elsewhere)
         lanes = self.embeddings
         return await store.import_(doc, embed=None if lanes is None else lanes.bulk,
                                    model_id=None if lanes is None else lanes.model_id,
-                                   progress=progress)
+                                   progress=progress, known_elsewhere=elsewhere)
 
     async def usage(self, found: TieredLearning) -> UsageStats:
         stats = await (await self.store_for(found.tier)).get_usage(found.learning.id)

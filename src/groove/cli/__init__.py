@@ -7,6 +7,7 @@ its commands on it: learnings, promotion (tiers), files, and the system.
 from groove.cli import (  # noqa: F401  (registers commands)
     files,
     learnings,
+    maintenance,
     promotion,
     sessions,
     system,

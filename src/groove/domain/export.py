@@ -160,6 +160,9 @@ class ImportStats:
     relations_imported: int = 0
     relations_skipped: int = 0
     embeddings_computed: int = 0
+    relations_dangling: int = 0
+    """Cross-tier edges skipped because their far end is in neither the file nor any tier
+    (they would dangle); counted apart from edges skipped as already present."""
 
     def to_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.__slots__}

@@ -4,6 +4,8 @@ from groove.service.local import LocalGroove, parse_id
 from groove.service.protocol import (
     CapturedLearning,
     Check,
+    CompactProgress,
+    CompactReport,
     CreditedOutcome,
     DoctorReport,
     GrooveAPI,
@@ -18,6 +20,8 @@ from groove.service.protocol import (
 __all__ = [
     "CapturedLearning",
     "Check",
+    "CompactProgress",
+    "CompactReport",
     "CreditedOutcome",
     "DoctorReport",
     "GrooveAPI",

@@ -28,6 +28,7 @@ from groove.domain import (
     LearningRelation,
     LearningSource,
     Outcome,
+    PromotedSource,
     RelationType,
     Scope,
     SystemParam,
@@ -60,6 +61,8 @@ from groove.plugin import Capability, Harness, PluginContext
 from groove.service.protocol import (
     CapturedLearning,
     Check,
+    CompactProgress,
+    CompactReport,
     CreditedOutcome,
     DoctorReport,
     Id,
@@ -454,6 +457,7 @@ class LocalGroove:
                 "schema_version": await store.get_schema_version(),
                 "embedding_models": await store.embedding_models(),
                 "engine": store.engine_name, "durable_writes": store.durable,
+                **await store.storage_stats(),
             })
         return out
 
@@ -480,10 +484,23 @@ class LocalGroove:
                        if problems else ", integrity ok"),
                     "export what is readable (groove export), then re-import it into a "
                     "fresh store" if problems else ""))
+                checks.append(_log_check(tier, await store.storage_stats()))
             except GrooveError as e:
                 checks.append(Check(f"{tier.value} tier", False, str(e), "see the message"))
                 if tier is Tier.USER:
                     storage = None
+        if storage is not None:
+            with contextlib.suppress(GrooveError):
+                dangling = await self._dangling(tiers)
+                checks.append(Check(
+                    "relations", not dangling,
+                    "every cross-tier edge reaches a learning" if not dangling else
+                    f"{len(dangling)} edges point at learnings in no tier of this home: "
+                    + "; ".join(f"{r.from_id} {r.relation_type} {r.to_id}"
+                                for _, r in dangling[:5]),
+                    "if those learnings were deleted, drop the edges: groove compact "
+                    "--drop-dangling (an edge into a tier not opened here, e.g. another "
+                    "project's, is only checked from that project)" if dangling else ""))
         embedder = self.embedder if check_model else None
         plugin = PluginContext(Harness.detect(), storage, embedder)
         if check_model:
@@ -493,6 +510,78 @@ class LocalGroove:
         report.capabilities = sorted(c.value for c in plugin.capabilities())
         report.harness = plugin.harness().name
         return report
+
+
+    async def _dangling(self, tiers: GrooveStorage
+                        ) -> builtins.list[tuple[Tier, LearningRelation]]:
+        """Cross-tier edges whose far end is in no tier of this home: not in a tier read
+        from here, nor in the project a promoted copy names as its origin."""
+        stores = await tiers.read_stores()
+        candidates: dict[str, builtins.list[tuple[Tier, LearningRelation]]] = {}
+        for tier, store in stores:
+            for far, edges in (await store.cross_tier_targets()).items():
+                candidates.setdefault(far, []).extend((tier, r) for r in edges)
+        missing = set(candidates)
+        for _, store in stores:
+            if missing:
+                missing -= await store.existing_ids(missing)
+        by_tier = dict(stores)
+        for far in sorted(missing):
+            for tier, r in candidates[far]:
+                learning = await by_tier[tier].get(r.from_id)
+                origin = None if learning is None else learning.source
+                if isinstance(origin, PromotedSource) and origin.original_id == r.to_id \
+                        and origin.from_scope.kind == "project":
+                    project = self.view(RequestContext(Path(origin.from_scope.value)))
+                    other = await project.read_store(Tier.PROJECT)
+                    if other is not None and await other.existing_ids([far]):
+                        missing.discard(far)
+        return [e for far in sorted(missing) for e in candidates[far]]
+
+    async def compact(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
+                      drop_dangling: bool = False, progress: CompactProgress | None = None
+                      ) -> builtins.list[CompactReport]:
+        """Per existing tier: save and, when tombstones pile up, rebuild the vector side
+        file; optionally drop dangling cross-tier edges; rewrite the database."""
+        view = self.view(ctx)
+        dangling = await self._dangling(view) if drop_dangling else []
+        reports = []
+        for tier, store in await view.read_stores(list(tiers) or None):
+            def step(stage: str, done: int, total: int, tier: Tier = tier) -> None:
+                if progress is not None:
+                    progress(tier.value, stage, done, total)
+
+            dropped = await store.remove_relations([r for t, r in dangling if t is tier])
+            status = await store.vector_status()
+            if status.get("dead", 0) > VECTOR_REBUILD_DEAD_SHARE * max(1, status.get("rows", 0)):
+                step("vectors", 0, 1)
+                await store.rebuild_vectors()
+            done = await store.compact(step)
+            reports.append(CompactReport(
+                tier.value, str(store.path), done["before"]["log_files"],
+                done["before"]["log_bytes"], done["after"]["log_files"],
+                done["after"]["log_bytes"], done["seconds"], await store.vector_status(),
+                dropped))
+        return reports
+
+
+VECTOR_REBUILD_DEAD_SHARE = 0.1
+"""`compact` rebuilds the vector side file when this share of its rows are tombstones."""
+
+
+def _log_check(tier: Tier, stats: dict[str, Any]) -> Check:
+    """The tier's write-ahead logs against the bound that triggers a rewrite."""
+    from groove.store.compaction import AUTO_COMPACT_LOG_BYTES, AUTO_COMPACT_LOGS
+
+    files, size = stats["log_files"], stats["log_bytes"]
+    ok = files < AUTO_COMPACT_LOGS and size < AUTO_COMPACT_LOG_BYTES
+    vectors = stats["vector_index"]
+    return Check(
+        f"{tier.value} logs", ok,
+        f"{files} write-ahead log files, {size / 1e6:.1f} MB (replayed on every open; "
+        f"bound {AUTO_COMPACT_LOGS} files / {AUTO_COMPACT_LOG_BYTES >> 20} MB); vector side "
+        f"file {vectors.get('side_file_bytes', 0) / 1e6:.1f} MB",
+        "" if ok else "groove compact")
 
 
 def _dir_size(path: Path) -> int:

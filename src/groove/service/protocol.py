@@ -141,6 +141,29 @@ class DoctorReport:
         return all(c.ok for c in self.checks)
 
 
+@dataclass(slots=True)
+class CompactReport:
+    """What `groove compact` did to one tier's database."""
+
+    tier: str
+    path: str
+    log_files_before: int
+    log_bytes_before: int
+    log_files_after: int
+    log_bytes_after: int
+    seconds: float
+    vector_index: dict[str, Any] = field(default_factory=dict)
+    """Where the vector index stands after (rows, tombstones, approximate index)."""
+    dangling_dropped: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+CompactProgress = Callable[[str, str, int, int], None]
+"""(tier, stage, done, total) while `compact` works."""
+
+
 @runtime_checkable
 class GrooveAPI(Protocol):
     """Everything a person or an agent does with groove, one call per use case."""
@@ -246,5 +269,13 @@ class GrooveAPI(Protocol):
 
     async def doctor(self, ctx: RequestContext, *, check_model: bool = True
                      ) -> DoctorReport: ...
+
+    async def compact(self, ctx: RequestContext, *, tiers: Sequence[Tier] = (),
+                      drop_dangling: bool = False, progress: CompactProgress | None = None
+                      ) -> builtins.list[CompactReport]:
+        """Rewrite each tier's database (its write-ahead logs back to one), drop vector
+        tombstones, and with `drop_dangling` remove cross-tier edges whose far end is in
+        no tier of this home."""
+        ...
 
     async def close(self) -> None: ...

@@ -57,6 +57,7 @@ from groove.errors import (
     StoreClosed,
     ValidationError,
 )
+from groove.store import compaction
 from groove.store import queries as Q
 from groove.store import replica as R
 from groove.store import rows as codec
@@ -176,9 +177,13 @@ class CozoStore:
             self._worker.shutdown(wait=False)
 
     def _close(self) -> None:
-        """Save the vector side file (it never raises), then release the database."""
+        """Save the vector side file (it never raises); rewrite the database when its logs
+        passed their bound (`compaction.should_compact`); release it."""
         if not self._engine.closed:
             self._vectors.close()
+            if compaction.should_compact(compaction.log_stats(self.path)):
+                with contextlib.suppress(GrooveError):  # the data is safe either way
+                    compaction.rewrite(self._engine, self._engine.open_raw)
         self._engine.close()
 
     async def __aenter__(self) -> CozoStore:
@@ -630,6 +635,22 @@ class CozoStore:
         return {r[0] for r in self._engine.query(Q.EXISTING_IDS, {"ids": ids})} if ids else set()
 
     @_in_thread
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of `ids` are learnings here (one keyed query)."""
+        return self._existing(ids)
+
+    @_in_thread
+    def cross_tier_targets(self) -> dict[str, list[LearningRelation]]:
+        """Far ends of this store's cross-tier edges that are not learnings here, with the
+        edges pointing at each: candidates for `groove doctor`'s dangling-edge check."""
+        out: dict[str, list[LearningRelation]] = {}
+        for r in map(codec.row_relation, self._engine.query(Q.ALL_RELATIONS)):
+            if r.relation_type in CROSS_TIER:
+                out.setdefault(str(r.to_id), []).append(r)
+        here = self._existing(out)
+        return {k: v for k, v in out.items() if k not in here}
+
+    @_in_thread
     def relations_among(self, ids: Sequence[LearningId]) -> list[LearningRelation]:
         """Every edge with at least one end in `ids`, in one query."""
         if not ids:
@@ -863,6 +884,39 @@ class CozoStore:
         return self._vectors.describe()
 
     @_in_thread
+    def storage_stats(self) -> dict[str, Any]:
+        """Write-ahead logs (count, bytes: every open leaves one, all replayed on the next;
+        see `compaction`), the size of `data/`, and the vector index."""
+        return {**compaction.log_stats(self.path).to_dict(),
+                "vector_index": self._vectors.describe()}
+
+    @_in_thread
+    def compact(self, progress: compaction.Progress | None = None) -> dict[str, Any]:
+        """Rewrite the database into a fresh directory (one log again; safe if killed, see
+        `compaction`) after saving the vector side file. Returns log figures before and
+        after and the seconds taken."""
+        import time
+
+        with self._engine.write_lock():
+            self._vectors.wait_for_build()
+            self._vectors.save()
+            before = compaction.log_stats(self.path)
+            started = time.perf_counter()
+            counts = compaction.rewrite(self._engine, self._engine.open_raw, progress)
+            after = compaction.log_stats(self.path)
+        return {"before": before.to_dict(), "after": after.to_dict(),
+                "seconds": time.perf_counter() - started, "rows": sum(counts.values())}
+
+    @_in_thread
+    def remove_relations(self, relations: Sequence[LearningRelation]) -> int:
+        """Delete these edges (e.g. ones whose far end is gone); returns how many."""
+        if not relations:
+            return 0
+        self._engine.mutate(Q.RM_RELATIONS, {"relations": [
+            [str(r.from_id), r.relation_type.value, str(r.to_id)] for r in relations]})
+        return len(relations)
+
+    @_in_thread
     def rebuild_vectors(self) -> dict[str, Any]:
         """Drop the side file and the loaded index, rebuild both from Cozo (tombstones
         gone), and build the approximate index when due; returns `vector_status`."""
@@ -924,17 +978,26 @@ class CozoStore:
     async def import_(self, export: GrooveExport, *,
                       embed: Callable[[list[str]], Awaitable[Vector]] | None = None,
                       model_id: str | None = None, batch_size: int = 100,
-                      progress: Callable[[int, int], None] | None = None) -> ImportStats:
+                      progress: Callable[[int, int], None] | None = None,
+                      known_elsewhere: Iterable[str] = ()) -> ImportStats:
         """Add what the document holds that this store lacks; original ids are kept.
 
-        Everything is validated before the first write. Learnings are written (with
-        their usage stats and the vectors `embed` gives for their texts, made by
-        `model_id`) in transactions of `batch_size`; `embed` runs between the writes, off
-        this store's thread, so searches are not queued behind it. `progress(done,
-        total)` is called after each batch.
+        Everything is validated before the first write: an edge whose ends must both be
+        here (related_to, specializes) and are in neither the file nor this store rejects
+        the file (`ImportRejected`); a cross-tier edge (derived_from, supersedes,
+        contradicts) whose far end is in neither the file, this store nor
+        `known_elsewhere` (the ids found in the home's other tiers) is skipped and
+        counted in `relations_dangling` -- an export legitimately carries the
+        provenance of a copy whose original stayed behind, and one such edge must not
+        refuse a whole file. Learnings are written (with their usage stats and the
+        vectors `embed` gives for their texts, made by `model_id`) in transactions of
+        `batch_size`; `embed` runs between the writes, off this store's thread, so
+        searches are not queued behind it. `progress(done, total)` is called after each
+        batch.
         """
-        new = await self._import_plan(export)
-        stats = ImportStats(learnings_skipped=len(export.learnings) - len(new))
+        new, relations = await self._import_plan(export, set(known_elsewhere))
+        stats = ImportStats(learnings_skipped=len(export.learnings) - len(new),
+                            relations_dangling=len(export.relations) - len(relations))
         total = len(new)
         if progress is not None:
             progress(0, total)
@@ -950,15 +1013,17 @@ class CozoStore:
             stats.learnings_imported += len(batch)
             if progress is not None:
                 progress(stats.learnings_imported, total)
-        params, relations = await self._import_rest(export)
+        params, added = await self._import_rest(export, relations)
         stats.params_imported, stats.params_skipped = params, len(export.params) - params
-        stats.relations_imported = relations
-        stats.relations_skipped = len(export.relations) - relations
+        stats.relations_imported = added
+        stats.relations_skipped = len(relations) - added
         return stats
 
     @_in_thread
-    def _import_plan(self, export: GrooveExport) -> list[LearningExport]:
-        """The records this store lacks, after checking every relation has its ends."""
+    def _import_plan(self, export: GrooveExport, elsewhere: set[str]
+                     ) -> tuple[list[LearningExport], list[LearningRelation]]:
+        """The records this store lacks and the edges to import, after checking every
+        edge's ends (see `import_`)."""
         incoming = [str(le.learning.id) for le in export.learnings]
         existing = self._existing(incoming)
         # Relations may point at learnings already here or arriving in this document.
@@ -969,16 +1034,22 @@ class CozoStore:
                          if e.id in (str(r.from_id), str(r.to_id)))
             raise ImportRejected(f"relation points at learning {e.id}, which is neither in "
                                  "the file nor in the store", field=f"relations[{index}]") from None
-        return [le for le in export.learnings if str(le.learning.id) not in existing]
+        far = {str(r.to_id) for r in export.relations if r.relation_type in CROSS_TIER}
+        known = set(incoming) | elsewhere
+        known |= self._existing(far - known)
+        relations = [r for r in export.relations
+                     if r.relation_type not in CROSS_TIER or str(r.to_id) in known]
+        return [le for le in export.learnings if str(le.learning.id) not in existing], relations
 
     @_in_thread
-    def _import_rest(self, export: GrooveExport) -> tuple[int, int]:
-        """Params and relations the store lacks, in one transaction: (params, relations)."""
+    def _import_rest(self, export: GrooveExport, relations: list[LearningRelation]
+                     ) -> tuple[int, int]:
+        """Params and `relations` the store lacks, in one transaction: (params, relations)."""
         with self._engine.write_lock():
             have_params = {p.name for p in map(codec.row_param, self._engine.query(Q.ALL_PARAMS))}
             params = [p for p in export.params if p.name not in have_params]
             have_rel = {tuple(r[:3]) for r in self._engine.query(Q.ALL_RELATIONS)}
-            relations = [r for r in export.relations
+            relations = [r for r in relations
                          if tuple(codec.relation_row(r)[:3]) not in have_rel]
             script, values = "", {}
             if params:

@@ -9,8 +9,10 @@ success) and upstream `cozo-embedded`. Everything else in groove talks to
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -21,6 +23,12 @@ from groove.errors import DatabaseError, DatabaseLocked, GrooveIOError
 ENGINES = ("mnestic", "cozo")
 _MODULES = {"mnestic": "mnestic", "cozo": "cozo_embedded"}
 PID_FILE = "groove.pid"
+WORK_DIR = "compacting"
+"""Where a compaction (`compaction.rewrite`) builds the fresh copy, with its journal."""
+STATE_FILE = "state"
+LOCK_FILE = "groove.lock"
+"""Held (flock) from open to close: RocksDB's own lock lives inside `data/`, which a
+compaction swaps, so the lock that keeps a second process out must live beside it."""
 
 Rows = list[list[Any]]
 
@@ -68,13 +76,17 @@ def holder_pid(path: Path) -> int | None:
 class Engine:
     """A CozoDB database on RocksDB, opened by exactly one process."""
 
-    def __init__(self, db: Any, path: Path, name: str, durable: bool):
+    def __init__(self, db: Any, path: Path, name: str, durable: bool, lock_fd: int | None = None,
+                 recovered: str | None = None):
         self._db = db
         self.path = path
         self.name = name
         self.durable = durable
         self._closed = False
         self._write_lock = threading.RLock()
+        self._lock_fd = lock_fd
+        self.recovered = recovered
+        """What opening did about a compaction that was killed (None: nothing)."""
 
     @classmethod
     def open(
@@ -93,25 +105,35 @@ class Engine:
         deadline = time.monotonic() + max(0.0, lock_timeout)
         started = time.monotonic()
         delay = 0.05
-        while True:
-            try:
-                db = module.CozoDbPy("rocksdb", str(path), "{}")
-                break
-            except Exception as e:
-                code, message = _describe(e)
-                if _is_lock_error(f"{code} {message}"):
-                    if time.monotonic() >= deadline:
-                        raise DatabaseLocked(path, holder_pid(path),
-                                             time.monotonic() - started) from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.5)
-                    continue
-                raise DatabaseError(f"cannot open database {path}: {message}", path=path,
-                                    code=code) from None
+        lock_fd: int | None = None
+        recovered: str | None = None
+        try:
+            while True:
+                try:
+                    if lock_fd is None:
+                        lock_fd, recovered = _flock(path)
+                    db = module.CozoDbPy("rocksdb", str(path), "{}")
+                    break
+                except BlockingIOError:
+                    pass
+                except Exception as e:
+                    code, message = _describe(e)
+                    if not _is_lock_error(f"{code} {message}"):
+                        raise DatabaseError(f"cannot open database {path}: {message}",
+                                            path=path, code=code) from None
+                if time.monotonic() >= deadline:
+                    raise DatabaseLocked(path, holder_pid(path),
+                                         time.monotonic() - started) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        except BaseException:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
         honoured = False
         if durable and hasattr(db, "set_durable_writes"):
             honoured = bool(db.set_durable_writes(True))
-        self = cls(db, path, engine, honoured)
+        self = cls(db, path, engine, honoured, lock_fd, recovered)
         with contextlib.suppress(OSError):
             (path / PID_FILE).write_text(str(os.getpid()))
         return self
@@ -160,6 +182,26 @@ class Engine:
     def relations(self) -> set[str]:
         return {str(r[0]) for r in self.query("::relations")}
 
+    def open_raw(self, path: Path) -> Any:
+        """A bare binding handle on another directory (a compaction's fresh copy)."""
+        module = importlib.import_module(_MODULES[self.name])
+        path.mkdir(parents=True, exist_ok=True)
+        return module.CozoDbPy("rocksdb", str(path), "{}")
+
+    def close_binding(self) -> None:
+        """Release RocksDB but keep the groove lock (a compaction swaps `data/` now)."""
+        with self._write_lock:
+            self._db.close()
+
+    def open_binding(self) -> None:
+        """Open RocksDB again after `close_binding`."""
+        with self._write_lock:
+            module = importlib.import_module(_MODULES[self.name])
+            db = module.CozoDbPy("rocksdb", str(self.path), "{}")
+            if self.durable and hasattr(db, "set_durable_writes"):
+                db.set_durable_writes(True)
+            self._db = db
+
     def close(self) -> None:
         """Release the database; later calls are no-ops.
 
@@ -180,10 +222,63 @@ class Engine:
             code, message = _describe(e)
             raise DatabaseError(f"closing database {self.path} failed: {message}",
                                 path=self.path, code=code) from None
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _flock(path: Path) -> tuple[int, str | None]:
+    """Take the groove lock of `path` (BlockingIOError if another handle holds it), then
+    finish or undo a compaction a killed process left behind."""
+    fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd, recover(path)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def recover(path: Path) -> str | None:
+    """Finish or undo a rewrite that was killed; called under the groove lock before the
+    engine opens `path`. Returns what was done (None: nothing to do)."""
+    work = path / WORK_DIR
+    if not work.exists():
+        return None
+    state = _read_state(work)
+    done = "discarded an unfinished compaction"
+    if state == "verified":
+        fresh, old, data = work / "fresh" / "data", work / "old-data", path / "data"
+        if not data.exists() and fresh.exists():
+            os.replace(fresh, data)  # killed between the two renames: finish the swap
+            done = "finished an interrupted compaction"
+        elif not data.exists() and old.exists():
+            os.replace(old, data)
+            done = "undid an interrupted compaction"
+        fsync_dir(path)
+    shutil.rmtree(work, ignore_errors=True)
+    return done
+
+
+def _read_state(work: Path) -> str:
+    try:
+        return (work / STATE_FILE).read_text().strip()
+    except OSError:
+        return ""
+
+
+def fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _prepare_dir(path: Path) -> None:

@@ -39,6 +39,9 @@ PUT_EMBEDDINGS = """
 PUT_RELATIONS = f"""
 {{?[{R_COLS}] <- $relations
  :put learning_relations {{from_id, relation_type, to_id => weight, created_at}}}}"""
+RM_RELATIONS = """
+{?[from_id, relation_type, to_id] <- $relations
+ :rm learning_relations {from_id, relation_type, to_id}}"""
 PUT_PARAMS = f"""
 {{?[{P_COLS}] <- $params
  :put adaptive_params {{param_name => {P_COLS.split(", ", 1)[1]}}}}}"""
