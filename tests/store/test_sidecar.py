@@ -72,12 +72,15 @@ async def test_damaged_side_file_is_rebuilt(tmp_path: Path, damage: str) -> None
         shutil.rmtree(root)
     elif damage == "truncate":
         f = _vectors_file(db)
-        f.write_bytes(f.read_bytes()[:-DIM * 4 * 3])
+        with f.open("r+b") as fh:
+            fh.truncate((len(xs) - 3) * DIM * 4)
     elif damage == "corrupt":
         f = _vectors_file(db)
-        raw = bytearray(f.read_bytes())
-        raw[len(raw) // 2] ^= 0x40
-        f.write_bytes(bytes(raw))
+        with f.open("r+b") as fh:
+            fh.seek(len(xs) * DIM * 2)
+            byte = fh.read(1)[0]
+            fh.seek(len(xs) * DIM * 2)
+            fh.write(bytes([byte ^ 0x40]))
     elif damage == "manifest":
         (root / "manifest.json").write_text("{not json")
     elif damage == "codes":

@@ -20,7 +20,7 @@ import contextlib
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +64,48 @@ class Ann:
 
     @classmethod
     def build(cls, blocks: list[npt.NDArray[np.float32]], live: npt.NDArray[np.bool_],
-              *, threads: int | None = None, seed: int = 0) -> Ann:
+              *, threads: int | None = None, seed: int = 0,
+              release: Callable[[int], None] | None = None) -> Ann:
         """Train on a sample of the live rows, add them all, calibrate `nprobe`.
 
-        `blocks` are row-ordered slices of the matrix (together `len(live)` rows);
-        nothing is copied whole."""
+        `blocks` are row-ordered slices of the matrix (together `len(live)` rows), read
+        in two passes, block by block; `release(b)` is called after each block is read
+        (a file-backed index unmaps its pages), so nothing is held whole."""
+        from groove.store.vector_index import BLOCK_ROWS, RESCORE
+
         dim = blocks[0].shape[1]
+        release = release or (lambda _b: None)
         rows = np.flatnonzero(live)
         n = rows.size
         nlist = lists_for(n)
         rng = np.random.default_rng(seed)
         sample = np.sort(rng.choice(rows, size=min(n, _TRAIN_PER_LIST * nlist), replace=False))
+        probes = np.sort(rng.choice(rows, size=min(_CALIBRATION_QUERIES, n), replace=False))
+        # pass 1: the training sample, the probe vectors, and the probes' exact top-10
+        train = np.empty((len(sample), dim), dtype=np.float32)
+        queries = np.empty((len(probes), dim), dtype=np.float32)
+        for b, block in enumerate(blocks):
+            lo, hi = b * BLOCK_ROWS, b * BLOCK_ROWS + len(block)
+            for want, into in ((sample, train), (probes, queries)):
+                a, z = np.searchsorted(want, [lo, hi])
+                into[a:z] = block[want[a:z] - lo]
+            release(b)
+        best_s = np.full((len(probes), 10), -np.inf, dtype=np.float32)
+        best_i = np.zeros((len(probes), 10), dtype=np.int64)
+        for b, block in enumerate(blocks):
+            lo = b * BLOCK_ROWS
+            scores = queries @ block.T
+            scores[:, ~live[lo:lo + len(block)]] = -np.inf
+            own = (probes >= lo) & (probes < lo + len(block))
+            scores[np.flatnonzero(own), probes[own] - lo] = -np.inf  # not itself
+            cat_s = np.concatenate([best_s, scores], axis=1)
+            cat_i = np.concatenate([best_i, np.broadcast_to(
+                np.arange(lo, lo + len(block)), scores.shape)], axis=1)
+            keep = np.argpartition(-cat_s, 9, axis=1)[:, :10]
+            best_s = np.take_along_axis(cat_s, keep, 1)
+            best_i = np.take_along_axis(cat_i, keep, 1)
+            release(b)
+        truth = [set(r.tolist()) for r in best_i]
         with _build_lock, _threads(threads):
             quantizer = faiss.IndexFlatIP(dim)
             index = faiss.IndexIVFScalarQuantizer(
@@ -83,41 +114,34 @@ class Ann:
             index.own_fields = False
             index.cp.niter = _KMEANS_ITERATIONS
             index.cp.seed = seed
-            index.train(_gather(blocks, sample))
-            start = 0
-            for block in blocks:
-                ids = np.arange(start, start + len(block), dtype=np.int64)
-                keep = live[start:start + len(block)]
-                if keep.any():
-                    index.add_with_ids(np.ascontiguousarray(block[keep]), ids[keep])
-                start += len(block)
+            index.train(train)
+            del train
+            # pass 2: every live row
+            for b, block in enumerate(blocks):
+                lo = b * BLOCK_ROWS
+                keep_rows = live[lo:lo + len(block)]
+                if keep_rows.any():
+                    ids = np.arange(lo, lo + len(block), dtype=np.int64)
+                    index.add_with_ids(np.ascontiguousarray(block[keep_rows]), ids[keep_rows])
+                release(b)
         ann = cls(index, NPROBES[-1], int(n), quantizer)
-        ann.nprobe = ann.calibrate(blocks, live, rng)
+        ann.nprobe = ann._calibrate(queries, probes, truth, blocks, RESCORE)
         return ann
 
-    def calibrate(self, blocks: list[npt.NDArray[np.float32]], live: npt.NDArray[np.bool_],
-                  rng: np.random.Generator) -> int:
-        """The smallest nprobe whose top-10 (after exact rescoring) holds TARGET_RECALL of
-        the exact top-10 neighbours of sample rows (the row itself left out)."""
-        from groove.store.vector_index import RESCORE
+    def _calibrate(self, queries: npt.NDArray[np.float32], probes: npt.NDArray[np.int64],
+                   truth: list[set[int]], blocks: list[npt.NDArray[np.float32]],
+                   rescore: int) -> int:
+        """The smallest nprobe whose top-10 (after exact rescoring of `rescore`
+        candidates) holds TARGET_RECALL of the probes' exact top-10 neighbours."""
+        from groove.store.vector_index import BLOCK_ROWS
 
-        rows = np.flatnonzero(live)
-        queries_at = rng.choice(rows, size=min(_CALIBRATION_QUERIES, rows.size), replace=False)
-        queries = _gather(blocks, queries_at)
-        truth: list[set[int]] = []
-        for q, at in zip(queries, queries_at.tolist(), strict=True):
-            scores = np.concatenate([b @ q for b in blocks])
-            scores[~live] = -np.inf
-            scores[at] = -np.inf
-            truth.append(set(np.argpartition(-scores, 10)[:10].tolist()))
         for nprobe in NPROBES:
-            params = _params(nprobe)
-            _, found = self.index.search(queries, RESCORE + 1, params=params)
+            _, found = self.index.search(queries, rescore + 1, params=_params(nprobe))
             hits = 0
             for q, cands in enumerate(found):
-                cands = cands[(cands >= 0) & (cands != queries_at[q])]
-                exact = _gather(blocks, cands) @ queries[q]
-                top = cands[np.argsort(-exact)[:10]]
+                cands = cands[(cands >= 0) & (cands != probes[q])]
+                vecs = np.stack([blocks[c // BLOCK_ROWS][c % BLOCK_ROWS] for c in cands.tolist()])
+                top = cands[np.argsort(-(vecs @ queries[q]))[:10]]
                 hits += len(set(top.tolist()) & truth[q])
             if hits / (10 * len(truth)) >= TARGET_RECALL:
                 return nprobe
@@ -161,16 +185,6 @@ def _params(nprobe: int) -> Any:
     params = faiss.SearchParametersIVF()
     params.nprobe = nprobe
     return params
-
-
-def _gather(blocks: list[npt.NDArray[np.float32]], rows: npt.NDArray[np.int64]
-            ) -> npt.NDArray[np.float32]:
-    from groove.store.vector_index import BLOCK_ROWS
-
-    out = np.empty((len(rows), blocks[0].shape[1]), dtype=np.float32)
-    for k, r in enumerate(rows.tolist()):
-        out[k] = blocks[r // BLOCK_ROWS][r % BLOCK_ROWS]
-    return out
 
 
 @contextlib.contextmanager

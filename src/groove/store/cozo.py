@@ -178,12 +178,15 @@ class CozoStore:
 
     def _close(self) -> None:
         """Save the vector side file (it never raises); rewrite the database when its logs
-        passed their bound (`compaction.should_compact`); release it."""
+        passed their bound (`compaction.should_compact`), or flush it when this session
+        wrote a large log (`compaction.FLUSH_LOG_BYTES`); release it."""
         if not self._engine.closed:
             self._vectors.close()
-            if compaction.should_compact(compaction.log_stats(self.path)):
-                with contextlib.suppress(GrooveError):  # the data is safe either way
+            with contextlib.suppress(GrooveError, OSError):  # the data is safe either way
+                if compaction.should_compact(compaction.log_stats(self.path)):
                     compaction.rewrite(self._engine, self._engine.open_raw)
+                elif compaction.newest_log_bytes(self.path) >= compaction.FLUSH_LOG_BYTES:
+                    self._engine.mutate("::compact")
         self._engine.close()
 
     async def __aenter__(self) -> CozoStore:
@@ -1263,6 +1266,7 @@ class CozoStore:
                 v = index.vector(i)
                 if v is None or v.tobytes() != stored[i] or abs(float(v @ v) - 1.0) > 1e-3:
                     problems.append(f"vector index does not hold the stored vector of {i}")
+            index.drop_pages()
         step = max(1, len(ids) // probes)
         for i in ids[::step]:
             hits = indexes[-1].search(np.frombuffer(stored[i], dtype=np.float32), 1)

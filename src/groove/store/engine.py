@@ -27,6 +27,12 @@ WORK_DIR = "compacting"
 """Where a compaction (`compaction.rewrite`) builds the fresh copy, with its journal."""
 STATE_FILE = "state"
 LOCK_FILE = "groove.lock"
+OPTIONS_FILE = "options"
+ROCKSDB_OPTIONS = {"write_buffer_size": 16 << 20}
+"""RocksDB settings groove changes, written to `<db>/options` (which both engines read
+at open) from the engine's own OPTIONS file. Measured: loading 100,000 learnings with
+vectors peaked at 745 MB with the default 64 MB write buffers (each one also kept as
+history for transaction checks), 648 MB with 16 MB."""
 """Held (flock) from open to close: RocksDB's own lock lives inside `data/`, which a
 compaction swaps, so the lock that keeps a second process out must live beside it."""
 
@@ -130,6 +136,17 @@ class Engine:
             if lock_fd is not None:
                 os.close(lock_fd)
             raise
+        try:
+            if _write_options(path):  # a new database: reopen with groove's settings
+                db.close()
+                db = module.CozoDbPy("rocksdb", str(path), "{}")
+        except Exception as e:
+            with contextlib.suppress(Exception):
+                db.close()
+            if lock_fd is not None:
+                os.close(lock_fd)
+            _, message = _describe(e)
+            raise DatabaseError(f"cannot open database {path}: {message}", path=path) from None
         honoured = False
         if durable and hasattr(db, "set_durable_writes"):
             honoured = bool(db.set_durable_writes(True))
@@ -263,6 +280,28 @@ def recover(path: Path) -> str | None:
         fsync_dir(path)
     shutil.rmtree(work, ignore_errors=True)
     return done
+
+
+def _write_options(path: Path) -> bool:
+    """Write `<db>/options` (the engine's OPTIONS file with `ROCKSDB_OPTIONS` applied) if
+    it is missing; True when written."""
+    import re
+
+    target = path / OPTIONS_FILE
+    if target.exists():
+        return False
+    found = sorted((path / "data").glob("OPTIONS-*"),
+                   key=lambda p: int(p.name.split("-")[1]) if p.name.split("-")[1].isdigit()
+                   else -1)
+    if not found:
+        return False
+    text = found[-1].read_text()
+    for key, value in ROCKSDB_OPTIONS.items():
+        text = re.sub(rf"^(\s*){key}=.*$", rf"\g<1>{key}={value}", text, flags=re.M)
+    tmp = path / (OPTIONS_FILE + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, target)
+    return True
 
 
 def _read_state(work: Path) -> str:

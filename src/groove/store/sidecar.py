@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from groove.store.vector_index import BLOCK_ROWS, DEAD, VectorIndex
+from groove.store.vector_index import BLOCK_ROWS, DEAD, RowFile, VectorIndex
 
 if TYPE_CHECKING:
     from groove.store.ann import Ann
@@ -103,7 +103,11 @@ def _load(root: Path, m: dict[str, Any], dim: int, epoch: tuple[int, str]
     rows = int(m["rows"])
     state = SidecarState(int(m["generation"]), int(m["seq"]), rows, int(m["vectors"]["crc32"]),
                          int(m["ids"]["bytes"]), int(m["ids"]["crc32"]), m.get("ann"))
-    blocks = _read_vectors(root / m["vectors"]["file"], rows, dim, state.vectors_crc)
+    vec_path = root / m["vectors"]["file"]
+    if _size(vec_path) < rows * dim * 4:
+        raise SidecarInvalid(f"{vec_path.name} is truncated")
+    if _file_crc(vec_path, rows * dim * 4) != state.vectors_crc:
+        raise SidecarInvalid(f"{vec_path.name} fails its checksum")
     ids_raw = _read_exact(root / m["ids"]["file"], state.ids_bytes, state.ids_crc, "ids")
     ids = ids_raw.decode("utf-8").split("\n")[:-1] if rows else []
     if len(ids) != rows:
@@ -117,9 +121,14 @@ def _load(root: Path, m: dict[str, Any], dim: int, epoch: tuple[int, str]
             or codes[:, 1].max() >= len(categories) or codes[:, 1].min() < 0)):
         raise SidecarInvalid("codes file does not match its rows")
     index = VectorIndex(dim)
-    index.restore(blocks, ids, _padded(codes), scopes, categories)
-    if state.ann is not None:
-        index.ann = _load_ann(root, state.ann, index)
+    index.restore(RowFile(vec_path, dim, rows, state.vectors_crc), ids, _padded(codes),
+                  scopes, categories)
+    try:
+        if state.ann is not None:
+            index.ann = _load_ann(root, state.ann, index)
+    except BaseException:
+        index.file.close()  # type: ignore[union-attr]
+        raise
     return index, state
 
 
@@ -127,31 +136,6 @@ def _padded(codes: np.ndarray) -> np.ndarray:
     out = np.full((max(1024, len(codes)), 2), DEAD, dtype=np.int32)
     out[: len(codes)] = codes
     return out
-
-
-def _read_vectors(path: Path, rows: int, dim: int, crc: int) -> list[np.ndarray]:
-    """Rows into blocks, checksummed as they stream in (no second pass, no extra copy)."""
-    row_bytes = dim * 4
-    if _size(path) < rows * row_bytes:
-        raise SidecarInvalid(f"{path.name} is truncated")
-    blocks: list[np.ndarray] = []
-    got = 0
-    with path.open("rb", buffering=0) as f:
-        while len(blocks) * BLOCK_ROWS < rows:
-            block = np.zeros((BLOCK_ROWS, dim), dtype=np.float32)
-            take = min(BLOCK_ROWS, rows - len(blocks) * BLOCK_ROWS)
-            view = block.data.cast("B")[: take * row_bytes]
-            done = 0
-            while done < len(view):
-                n = f.readinto(view[done:])
-                if not n:
-                    raise SidecarInvalid(f"{path.name} is truncated")
-                done += n
-            got = zlib.crc32(view, got)
-            blocks.append(block)
-    if got != crc:
-        raise SidecarInvalid(f"{path.name} fails its checksum")
-    return blocks
 
 
 def _read_exact(path: Path, size: int, crc: int, what: str) -> bytes:
@@ -216,26 +200,36 @@ def save(db: Path, index: VectorIndex, epoch: tuple[int, str], state: SidecarSta
     root = directory(db)
     root.mkdir(exist_ok=True)
     rows = index.rows
-    fresh = state is None or rows < state.rows
-    new = SidecarState() if state is None or fresh else SidecarState(
-        state.generation, state.seq, state.rows, state.vectors_crc, state.ids_bytes,
-        state.ids_crc, state.ann)
-    if fresh:
-        new.generation = (state.generation + 1) if state is not None else _next_gen(root)
-        new.rows = 0
-        new.ann = None
-    new.seq += 1
+    backing = index.file if index.file is not None and index.file.path.parent == root else None
+    if backing is not None:  # the rows are in that file already: commit them
+        gen = generation_of(backing.path)
+        same = state is not None and state.generation == gen and rows >= state.rows
+    else:
+        same = state is not None and rows >= state.rows
+        gen = state.generation if same and state is not None else _next_gen(root)
+    if same and state is not None:
+        new = SidecarState(state.generation, state.seq, state.rows, state.vectors_crc,
+                           state.ids_bytes, state.ids_crc, state.ann)
+    else:
+        new = SidecarState(generation=gen)
+    new.seq = max([state.seq if state is not None else 0,
+                   *(int(p.name.split(".")[1]) for p in root.glob("codes.*.npy")
+                     if p.name.split(".")[1].isdigit())]) + 1
     vec_file = root / f"vectors.{new.generation}.f32"
     ids_file = root / f"ids.{new.generation}.txt"
-    # append rows past the committed length (a crashed save's leftovers are overwritten)
     start = new.rows
-    with _append(vec_file, start * index.dim * 4) as f:
-        for b, block in enumerate(index.iter_blocks()):
-            lo = max(0, start - b * BLOCK_ROWS)
-            if lo < len(block):
-                data = np.ascontiguousarray(block[lo:]).data.cast("B")
-                f.write(data)
-                new.vectors_crc = zlib.crc32(data, new.vectors_crc)
+    if backing is not None:
+        backing.sync()
+        new.vectors_crc = backing.crc
+    else:
+        # append rows past the committed length (a crashed save's leftovers are overwritten)
+        with _append(vec_file, start * index.dim * 4) as f:
+            for b, block in enumerate(index.iter_blocks()):
+                lo = max(0, start - b * BLOCK_ROWS)
+                if lo < len(block):
+                    data = np.ascontiguousarray(block[lo:]).data.cast("B")
+                    f.write(data)
+                    new.vectors_crc = zlib.crc32(data, new.vectors_crc)
     text = "".join(f"{i}\n" for i in index.ids[start:]).encode("utf-8")
     with _append(ids_file, new.ids_bytes) as f:
         f.write(text)
@@ -305,6 +299,18 @@ def _next_gen(root: Path) -> int:
     gens = [int(p.name.split(".")[1]) for p in root.glob("vectors.*.f32")
             if p.name.split(".")[1].isdigit()]
     return max(gens, default=0) + 1
+
+
+def generation_of(path: Path) -> int:
+    return int(path.name.split(".")[1])
+
+
+def new_row_file(db: Path, dim: int) -> RowFile:
+    """An empty vectors file of a new generation, for an index rebuilt from Cozo: it is
+    written as the index fills and committed by the next `save`."""
+    root = directory(db)
+    root.mkdir(exist_ok=True)
+    return RowFile(root / f"vectors.{_next_gen(root)}.f32", dim, truncate=True)
 
 
 @contextlib.contextmanager

@@ -13,12 +13,19 @@ Rows are append-only: a changed vector gets a new row and its old row becomes a
 tombstone (skipped by every search), so row numbers are stable keys for the
 approximate index and the side file only ever grows at its end between compactions.
 Rows live in fixed-size blocks: growing never copies the matrix, so 1,000,000
-vectors never need twice their 1.5 GB for a moment.
+vectors never need twice their 1.5 GB for a moment. A store's index keeps them in a
+`RowFile` (the vector side file itself, appended and read through memory maps), so
+they cost page cache, not process memory: a search reads the ~40 rows it rescores;
+full scans (a build, a check) drop the pages they touched from the process afterwards.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import zlib
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,9 +47,10 @@ ANN_MIN_ROWS = 20_000
 """Live rows from which the approximate index is built. Measured here (bench/scale):
 an exact scan of 20,000 384-d vectors costs ~1 ms, the IVF search ~0.2-0.4 ms, and
 building the IVF at that size well under a second."""
-EXACT_SUBSET_ROWS = 20_000
+EXACT_SUBSET_ROWS = 4096
 """A filter that keeps at most this many rows is answered by an exact scan of them
-(exact, and as cheap as the full scan at `ANN_MIN_ROWS`)."""
+(exact, ~1 ms, and few pages read); more go to the approximate index with the filter
+inside its search (a bitmap of the passing rows)."""
 RESCORE = 40
 """Candidates the approximate index proposes, rescored exactly in float32."""
 
@@ -67,10 +75,67 @@ class Codes:
         return [self.code_of[v] for v in values if v in self.code_of]
 
 
-class VectorIndex:
-    def __init__(self, dim: int):
-        self.dim = dim
+class RowFile:
+    """float32 rows appended to a file and read through one memory map per block.
+
+    Appends are `pwrite`s at the end (no fsync until `sync`); the checksum runs over the
+    bytes as they are appended. Blocks are mapped read-only and the file is extended
+    (sparsely) to whole blocks, so a map never has to grow."""
+
+    def __init__(self, path: Path, dim: int, rows: int = 0, crc: int = 0, *,
+                 truncate: bool = False):
+        self.path, self.dim = path, dim
+        self.rows, self.crc = rows, crc
+        self.row_bytes = dim * 4
+        self.block_bytes = BLOCK_ROWS * self.row_bytes
+        flags = os.O_RDWR | os.O_CREAT | (os.O_TRUNC if truncate else 0)
+        self.fd = os.open(path, flags, 0o600)
+        self._maps: list[mmap.mmap] = []
         self.blocks: list[npt.NDArray[np.float32]] = []
+        self._map_upto(rows)
+
+    def _map_upto(self, rows: int) -> None:
+        while len(self.blocks) * BLOCK_ROWS < rows:
+            b = len(self.blocks)
+            end = (b + 1) * self.block_bytes
+            if os.fstat(self.fd).st_size < end:
+                os.ftruncate(self.fd, end)
+            mm = mmap.mmap(self.fd, self.block_bytes, flags=mmap.MAP_SHARED,
+                           prot=mmap.PROT_READ, offset=b * self.block_bytes)
+            self._maps.append(mm)
+            self.blocks.append(np.frombuffer(mm, dtype=np.float32).reshape(BLOCK_ROWS, self.dim))
+
+    def append(self, vectors: npt.NDArray[np.float32]) -> None:
+        data = np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
+        offset = self.rows * self.row_bytes
+        done = 0
+        while done < len(data):
+            done += os.pwrite(self.fd, data[done:], offset + done)
+        self.crc = zlib.crc32(data, self.crc)
+        self.rows += len(vectors)
+        self._map_upto(self.rows)
+
+    def sync(self) -> None:
+        os.fsync(self.fd)
+
+    def drop_pages(self, block: int | None = None) -> None:
+        """Unmap the pages a full scan touched (of one block, or all) from this process
+        (the page cache keeps them; the next touch maps them again)."""
+        for mm in self._maps if block is None else self._maps[block:block + 1]:
+            mm.madvise(mmap.MADV_DONTNEED)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+class VectorIndex:
+    def __init__(self, dim: int, file: RowFile | None = None):
+        self.dim = dim
+        self.file = file
+        """Where the rows live (None: in process memory)."""
+        self.blocks: list[npt.NDArray[np.float32]] = [] if file is None else file.blocks
         self.ids: list[str] = []
         """The id of every row, tombstones included (their id may live on in a later row)."""
         self._row: dict[str, int] = {}
@@ -111,10 +176,25 @@ class VectorIndex:
         return None if row is None else self.blocks[row >> _BLOCK_SHIFT][row & _MASK].copy()
 
     def vectors_of_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """The vectors of `rows` (any order), gathered block by block."""
         out = np.empty((len(rows), self.dim), dtype=np.float32)
-        for k, r in enumerate(rows.tolist()):
-            out[k] = self.blocks[r >> _BLOCK_SHIFT][r & _MASK]
+        if len(rows) <= 64:
+            for k, r in enumerate(rows.tolist()):
+                out[k] = self.blocks[r >> _BLOCK_SHIFT][r & _MASK]
+            return out
+        order = np.argsort(rows, kind="stable")
+        ordered = rows[order]
+        which = ordered >> _BLOCK_SHIFT
+        cuts = np.flatnonzero(np.diff(which)) + 1
+        for part in np.split(np.arange(len(ordered)), cuts):
+            b = int(which[part[0]])
+            out[order[part]] = self.blocks[b][ordered[part] & _MASK]
         return out
+
+    def drop_pages(self, block: int | None = None) -> None:
+        """After a full scan: give the touched pages of a file-backed index back."""
+        if self.file is not None:
+            self.file.drop_pages(block)
 
     def iter_blocks(self, upto: int | None = None) -> Iterator[npt.NDArray[np.float32]]:
         """The used part of each block, in row order, up to row `upto` (default: all)."""
@@ -153,13 +233,17 @@ class VectorIndex:
             return
         start = self.rows
         self._grow(start + n)
-        done = 0
-        while done < n:
-            row = start + done
-            block, offset = row >> _BLOCK_SHIFT, row & _MASK
-            take = min(n - done, BLOCK_ROWS - offset)
-            self.blocks[block][offset:offset + take] = vectors[done:done + take]
-            done += take
+        if self.file is not None:
+            assert self.file.rows == start, "a file-backed index appends at the file's end"
+            self.file.append(vectors)
+        else:
+            done = 0
+            while done < n:
+                row = start + done
+                block, offset = row >> _BLOCK_SHIFT, row & _MASK
+                take = min(n - done, BLOCK_ROWS - offset)
+                self.blocks[block][offset:offset + take] = vectors[done:done + take]
+                done += take
         self.codes[start:start + n, 0] = [self.scopes.code(s) for s in scopes]
         self.codes[start:start + n, 1] = [self.categories.code(c) for c in categories]
         for i, id in enumerate(ids):
@@ -185,17 +269,17 @@ class VectorIndex:
         if self.ann is not None:
             self.ann.remove(np.array([row], dtype=np.int64))
 
-    def restore(self, blocks: list[npt.NDArray[np.float32]], ids: list[str],
-                codes: npt.NDArray[np.int32], scopes: list[str], categories: list[str]) -> None:
-        """Take rows read from a side file as they are (validated by the caller)."""
-        self.blocks, self.ids = blocks, ids
+    def restore(self, file: RowFile, ids: list[str], codes: npt.NDArray[np.int32],
+                scopes: list[str], categories: list[str]) -> None:
+        """Take rows from a side file as they are (validated by the caller)."""
+        self.file, self.blocks, self.ids = file, file.blocks, ids
         self.codes = codes
         self.scopes, self.categories = Codes(scopes), Codes(categories)
         self._row = {ids[r]: r for r in np.flatnonzero(codes[:, 0] != DEAD).tolist()}
         self.changed_rows = set()
 
     def _grow(self, needed: int) -> None:
-        while len(self.blocks) * BLOCK_ROWS < needed:
+        while self.file is None and len(self.blocks) * BLOCK_ROWS < needed:
             self.blocks.append(np.zeros((BLOCK_ROWS, self.dim), dtype=np.float32))
         if len(self.codes) < needed:
             grown = np.full((max(needed, 2 * len(self.codes), 1024), 2), DEAD, dtype=np.int32)

@@ -75,9 +75,13 @@ class VectorCache:
         epoch = self.epoch()
         try:
             index, state = sidecar.load(self.path, self.dim, epoch)
-            self._check_sample(index)
+            try:
+                self._check_sample(index)
+            except sidecar.SidecarInvalid:
+                _close_file(index)
+                raise
         except sidecar.SidecarInvalid as e:
-            index = self.from_cozo()
+            index = self.from_cozo(backed=True)
             self._state, self._saved = None, False
             self.status = {"source": "rebuilt from the database", "reason": str(e),
                            "load_s": time.perf_counter() - started}
@@ -113,9 +117,12 @@ class VectorCache:
                 raise sidecar.SidecarInvalid(f"the side file disagrees with the database "
                                              f"about {id}")
 
-    def from_cozo(self) -> VectorIndex:
-        """Every stored vector, read from Cozo in pages (never all as Python rows)."""
-        index = VectorIndex(self.dim)
+    def from_cozo(self, *, backed: bool = False) -> VectorIndex:
+        """Every stored vector, read from Cozo in pages (never all as Python rows); with
+        `backed`, into a new side-file generation (committed by the next save), else in
+        process memory (a copy to compare with)."""
+        index = VectorIndex(self.dim, sidecar.new_row_file(self.path, self.dim) if backed
+                            else None)
         scope_of = dict(self._engine.query(Q.ALL_SCOPES))
         category_of = dict(self._engine.query(Q.ALL_CATEGORIES))
         after = ""
@@ -153,6 +160,7 @@ class VectorCache:
             raise  # refused by groove or the engine: nothing was committed
         except BaseException:
             self.index = None
+            _close_file(index)
             raise
         self._saved = False
         self.maybe_build()
@@ -187,7 +195,10 @@ class VectorCache:
         if not live0.any():
             return
         started = time.perf_counter()
-        ann = Ann.build(blocks, live0)
+        try:
+            ann = Ann.build(blocks, live0, release=index.drop_pages)
+        finally:
+            index.drop_pages()
         built_s = time.perf_counter() - started
         with self._engine.write_lock():
             if self._closing or self.index is not index:
@@ -237,10 +248,13 @@ class VectorCache:
         self.wait_for_build(CLOSE_WAIT_S)
         self.save()
         self._closing = True
+        if self._builder is None or not self._builder.is_alive():
+            _close_file(self.index)
 
     def forget(self) -> None:
         """Drop the loaded index and the side file (a rebuild follows on next use)."""
         with self._engine.write_lock(), self.lock:
+            _close_file(self.index)
             self.index = None
             self._state = None
             self._saved = False
@@ -255,3 +269,9 @@ class VectorCache:
                        nprobe=None if index.ann is None else index.ann.nprobe,
                        building=bool(self._builder and self._builder.is_alive()))
         return out
+
+
+def _close_file(index: VectorIndex | None) -> None:
+    """Release the side file a dropped index reads (its maps go with the index)."""
+    if index is not None and index.file is not None:
+        index.file.close()
