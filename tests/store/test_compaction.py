@@ -128,3 +128,22 @@ async def test_kill_at_any_step_loses_nothing(tmp_path: Path, stage: str) -> Non
     await _assert_intact(db, xs)
     assert not (db / WORK_DIR).exists()
     assert (db / "data").is_dir() and os.listdir(db / "data")
+
+
+async def test_new_database_gets_groove_rocksdb_options(tmp_path: Path) -> None:
+    """A new database is given <db>/options with 16 MB write buffers, and RocksDB uses it."""
+    db = tmp_path / "db"
+    (await CozoStore.open(db, dim=DIM)).close_sync()
+    assert "write_buffer_size=16777216" in (db / "options").read_text()
+    newest = max((db / "data").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert "  write_buffer_size=16777216" in newest.read_text()
+
+
+async def test_a_large_session_log_is_flushed_at_close(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session that wrote a large log flushes it at close: the next open replays none."""
+    monkeypatch.setattr(compaction, "FLUSH_LOG_BYTES", 64 << 10)
+    db = tmp_path / "db"
+    xs = await _filled(db, n=400, opens=0)
+    assert compaction.log_stats(db).bytes < 64 << 10
+    await _assert_intact(db, xs)
