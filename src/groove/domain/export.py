@@ -16,7 +16,7 @@ from groove.domain import _fields as f
 from groove.domain.clock import utcnow
 from groove.domain.learning import Learning
 from groove.domain.params import SystemParam
-from groove.domain.relations import CROSS_TIER, LearningRelation
+from groove.domain.relations import LearningRelation
 from groove.domain.usage import UsageStats
 from groove.errors import ExportError, ImportRejected, ValidationError
 
@@ -114,8 +114,9 @@ class GrooveExport:
         self.relations += [r for r in other.relations if r.key() not in edges]
 
     def prune_relations(self) -> None:
-        """Drop the edges an import into an empty home would reject: those whose `from`
-        learning is not in the document, or whose `to` is not and may not be elsewhere."""
+        """Drop the edges an import into an empty home would not restore: those with an
+        end outside the document (e.g. a tier's promoted copy pointing at its original in
+        another tier; exporting both tiers keeps that edge)."""
         ids = {le.learning.id for le in self.learnings}
         self.relations = [r for r in self.relations if _importable(r, ids)]
 
@@ -144,7 +145,9 @@ class GrooveExport:
 
 
 def _importable(r: LearningRelation, ids: set[Any]) -> bool:
-    return r.from_id in ids and (r.to_id in ids or r.relation_type in CROSS_TIER)
+    """Both ends in the document: import skips an edge whose far end is in neither the
+    file nor any tier, so one written without its far end would not come back."""
+    return r.from_id in ids and r.to_id in ids
 
 
 def _reject_constant(name: str) -> Any:
