@@ -975,7 +975,10 @@ class CozoStore:
             params=[codec.row_param(r) for r in self._engine.query(Q.ALL_PARAMS)],
             relations=relations,
         )
-        doc.prune_relations()
+        # an edge lives in its `from` learning's tier; whether its far end travels too is
+        # for the caller to decide (the tiers prune after merging every tier they export)
+        kept = {le.learning.id for le in doc.learnings}
+        doc.relations = [r for r in doc.relations if r.from_id in kept]
         return doc
 
     async def import_(self, export: GrooveExport, *,
