@@ -13,6 +13,15 @@ from groove.config import EnterpriseConfig, GrooveConfig
 from groove.testing import HashEmbedder
 
 
+@pytest.fixture(autouse=True)
+def no_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Commands open the databases themselves unless a test starts a server: a test
+    must never reach (or start) the groove server of the person running the suite."""
+    monkeypatch.setenv("GROOVE_NO_SERVER", "1")
+    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(tmp_path / "no-server-runtime"))
+    monkeypatch.setenv("GROOVE_LOG_DIR", str(tmp_path / "logs"))
+
+
 @pytest.fixture(params=["mnestic", "cozo"])
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         UserCreatedSource,
     )
     from groove.domain.proposal import Proposal, ProposalStatus
+    from groove.domain.tiered import Tier, TieredLearning
     from groove.embedder import DEFAULT_MODEL_ID, DefaultEmbedder
     from groove.errors import (
         AmbiguousId,
@@ -60,12 +61,13 @@ if TYPE_CHECKING:
         NoProjectContext,
         NotFound,
         SerializationError,
+        ServerUnavailable,
         SyncError,
         ValidationError,
     )
     from groove.plugin import Capability, Harness, PluginContext
     from groove.store import CURRENT_SCHEMA_VERSION, CozoStore, LearningStore, ParamStore
-    from groove.tiers import GrooveStorage, Tier, TieredLearning
+    from groove.tiers import GrooveStorage
 
 _EXPORTS = {
     "AdaptiveParam": "groove.domain",
@@ -120,10 +122,11 @@ _EXPORTS = {
     "RelationType": "groove.domain",
     "Scope": "groove.domain",
     "SerializationError": "groove.errors",
+    "ServerUnavailable": "groove.errors",
     "SyncError": "groove.errors",
     "SystemParam": "groove.domain",
-    "Tier": "groove.tiers",
-    "TieredLearning": "groove.tiers",
+    "Tier": "groove.domain.tiered",
+    "TieredLearning": "groove.domain.tiered",
     "TranscriptSource": "groove.domain",
     "UsageStats": "groove.domain",
     "UserCreatedSource": "groove.domain",
@@ -185,6 +188,7 @@ __all__ = [
     "RelationType",
     "Scope",
     "SerializationError",
+    "ServerUnavailable",
     "SyncError",
     "SystemParam",
     "Tier",

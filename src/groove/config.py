@@ -103,6 +103,9 @@ class ProjectContext:
         return f"Enterprise({self.org_id})" if self.org_id else "Personal"
 
 
+_SECONDS = ("lock_timeout", "server_idle_timeout", "hook_deadline")
+
+
 @dataclass(slots=True)
 class GrooveConfig:
     user_db_path: Path = field(default_factory=default_user_db_path)
@@ -111,6 +114,10 @@ class GrooveConfig:
     engine: str = "mnestic"
     lock_timeout: float = 0.0
     """Seconds to wait for another process to release a tier before failing."""
+    server_idle_timeout: float = 1800.0
+    """Seconds without a request after which the groove server exits (0: never)."""
+    hook_deadline: float = 2.0
+    """Seconds a Claude Code hook may take before it answers (with nothing, if need be)."""
     path: Path | None = None
     """Where this config was read from (None for defaults never saved)."""
 
@@ -120,6 +127,8 @@ class GrooveConfig:
             "user_id": self.user_id,
             "engine": self.engine,
             "lock_timeout": self.lock_timeout,
+            "server_idle_timeout": self.server_idle_timeout,
+            "hook_deadline": self.hook_deadline,
         }
         if self.enterprises:
             data["enterprises"] = {k: v.to_dict() for k, v in self.enterprises.items()}
@@ -132,7 +141,7 @@ class GrooveConfig:
     @classmethod
     def _from_dict(cls, data: dict[str, Any], path: Path | None) -> GrooveConfig:
         config = cls(path=path)
-        known = {"user_db_path", "user_id", "engine", "lock_timeout", "enterprises"}
+        known = {"user_db_path", "user_id", "engine", "enterprises", *_SECONDS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: "
@@ -143,11 +152,12 @@ class GrooveConfig:
             config.user_id = _str(data, "user_id", path)
         if "engine" in data:
             config.engine = _str(data, "engine", path)
-        if "lock_timeout" in data:
-            value = data["lock_timeout"]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError("lock_timeout must be a number of seconds >= 0", path=path)
-            config.lock_timeout = float(value)
+        for key in _SECONDS:
+            if key in data:
+                value = data[key]
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise ConfigError(f"{key} must be a number of seconds >= 0", path=path)
+                setattr(config, key, float(value))
         orgs = data.get("enterprises", {})
         if not isinstance(orgs, dict):
             raise ConfigError("[enterprises] must be a table of [enterprises.<org>]", path=path)

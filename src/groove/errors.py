@@ -22,6 +22,7 @@ Every error carries the offending value and a message that says what to do::
     ├── GrooveIOError            a file system operation failed
     ├── SyncError                a team server (PostgreSQL) could not be reached or refused
     │                            a sync (its URL, never a password)
+    ├── ServerUnavailable        no groove server answers on the user's socket
     └── SerializationError       stored data could not be decoded
 """
 
@@ -211,6 +212,11 @@ class SyncError(GrooveError):
     def __init__(self, message: str, *, url: str | None = None):
         self.url = url
         super().__init__(message)
+
+
+class ServerUnavailable(GrooveError):
+    """No groove server answers on the socket (none runs, it died, or it did not start in
+    time); the message says which and what to do."""
 
 
 class SerializationError(GrooveError):

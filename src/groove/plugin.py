@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from groove.domain import Embedder
+from groove.domain.tiered import Tier
 from groove.errors import CapabilityMissing, GrooveError
-from groove.tiers import GrooveStorage, Tier
+from groove.tiers import GrooveStorage
 
 
 class Capability(StrEnum):

@@ -46,6 +46,7 @@ from groove.domain.injection import (
     OutcomeSource,
 )
 from groove.domain.proposal import Proposal, ProposalStatus
+from groove.domain.tiered import Tier, TieredLearning
 from groove.errors import AmbiguousId, NotFound, ValidationError
 from groove.service import (
     CapturedLearning,
@@ -62,7 +63,6 @@ from groove.service import (
     RequestContext,
 )
 from groove.team import SyncReport, TeamStatus
-from groove.tiers import Tier, TieredLearning
 
 _WORD = re.compile(r"\w+")
 

@@ -45,11 +45,11 @@ from groove.domain import (
     utcnow,
     uuid7,
 )
-from groove.domain.choice import Choice
 from groove.domain.injection import InjectedVia, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
-from groove.domain.ranking import Candidate, Explanation, rank
+from groove.domain.ranking import Candidate, rank
 from groove.domain.relations import CROSS_TIER
+from groove.domain.tiered import PRECEDENCE, Tier, TieredLearning
 from groove.embedder import EmbeddingLanes
 from groove.errors import (
     AmbiguousId,
@@ -68,41 +68,12 @@ from groove.team.sync import pending_proposal, record_decision
 from groove.transfer import read_export, write_export
 
 
-class Tier(Choice):
-    PROJECT = "project"
-    USER = "user"
-    ENTERPRISE = "enterprise"
-
-    @classmethod
-    def label(cls) -> str:
-        return "tier"
-
-
-PRECEDENCE = (Tier.PROJECT, Tier.USER, Tier.ENTERPRISE)
-
-
 @dataclass(slots=True)
 class Retrieved:
     """One tier's candidates for a ranked read."""
 
     tier: Tier
     found: Retrieval
-
-
-@dataclass(slots=True)
-class TieredLearning:
-    """A learning as read across tiers: where it lives, its score for this read, and (for
-    ranked reads) why it scored so."""
-
-    learning: Learning
-    tier: Tier
-    score: float = 0.0
-    why: Explanation | None = None
-
-    @property
-    def similarity(self) -> float | None:
-        """Cosine similarity to the query, when a ranked read found it by vector."""
-        return None if self.why is None else self.why.similarity
 
 
 class GrooveStorage:

@@ -22,7 +22,7 @@ def test_cli_runs_on_the_fake(invoke: Invoke, home: Path, monkeypatch: pytest.Mo
     """The CLI talks only to the protocol: with the fake behind it, add, search, outcome and
     show work and no database is created."""
     fake = FakeGroove()
-    monkeypatch.setattr(State, "api", lambda self: fake)
+    monkeypatch.setattr(State, "api", lambda self, **kw: fake)
     added = as_json(invoke("add", "Use ruff check --fix", "--json"))
     hits = as_json(invoke("search", "ruff fix", "--json"))
     assert [h["id"] for h in hits] == [added["id"]]

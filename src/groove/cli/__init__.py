@@ -9,6 +9,7 @@ from groove.cli import (  # noqa: F401  (registers commands)
     learnings,
     maintenance,
     promotion,
+    server,
     sessions,
     system,
     team,

@@ -17,16 +17,18 @@ from typing import Any, TypeVar
 
 import click
 
-from groove.config import GrooveConfig, find_project_root
+from groove.config import GrooveConfig, default_config_path, find_project_root
 from groove.domain import LearningCategory, Outcome, RelationType
+from groove.domain.tiered import Tier
 from groove.errors import DatabaseError, DatabaseLocked, GrooveError
 from groove.service import GrooveAPI, RequestContext
-from groove.tiers import Tier
 
 T = TypeVar("T")
 
 EXIT_USER = 1
 EXIT_LOCKED = 3
+SERVER_WAIT = 15.0
+"""Seconds a command waits for a server it started to answer."""
 
 CATEGORIES = [c.value for c in LearningCategory]
 TIERS = [t.value for t in Tier]
@@ -38,11 +40,15 @@ class State:
     """Options shared by every command."""
 
     def __init__(self, config_path: Path | None, project: Path | None, lock_timeout: float | None,
-                 debug: bool):
+                 debug: bool, no_server: bool = True):
         self.config_path = config_path
         self.project = project
         self.lock_timeout = lock_timeout
         self.debug = debug
+        self.no_server = no_server
+
+    def config_file(self) -> Path:
+        return (self.config_path or default_config_path()).absolute()
 
     def config(self) -> GrooveConfig:
         config = GrooveConfig.load(self.config_path)
@@ -58,8 +64,23 @@ class State:
     def context(self) -> RequestContext:
         return RequestContext(self.project_root())
 
-    def api(self) -> GrooveAPI:
-        """The use cases, run in this process. The model loads only if something embeds."""
+    def api(self, *, model: bool = False) -> GrooveAPI:
+        """The user's groove server when one runs (started first for a command that needs
+        the model), else the use cases in this process (`--no-server`)."""
+        if not self.no_server:
+            from groove.client import RemoteGroove, ensure_server, find_server
+            from groove.runtime import runtime_paths
+
+            paths = runtime_paths()
+            status = find_server(paths)
+            if status is None and model:
+                status = ensure_server(paths, wait=SERVER_WAIT, config=self.config_file())
+            if status is not None and status.get("config") == str(self.config_file()):
+                return RemoteGroove(paths).api()
+        return self.local()
+
+    def local(self) -> GrooveAPI:
+        """The use cases in this process; the model loads only if something embeds."""
         from groove.embedder import DefaultEmbedder
         from groove.service import LocalGroove
 
@@ -92,9 +113,11 @@ def exit_code(e: GrooveError) -> int:
     return EXIT_LOCKED if busy else EXIT_USER
 
 
-async def call(state: State, body: Callable[[GrooveAPI, RequestContext], Awaitable[T]]) -> T:
-    """One use case on a fresh API, closed afterwards."""
-    api = state.api()
+async def call(state: State, body: Callable[[GrooveAPI, RequestContext], Awaitable[T]], *,
+               model: bool = False) -> T:
+    """One use case on a fresh API, closed afterwards. `model`: it embeds, so a server
+    (with the model warm) is worth starting."""
+    api = state.api(model=model)
     try:
         return await body(api, state.context())
     finally:
@@ -120,14 +143,17 @@ def tier_choice(**kw: Any) -> Callable[..., Any]:
 @click.option("--lock-timeout", type=click.FloatRange(min=0), default=None,
               help="Seconds to wait for another groove process to release a database.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--no-server", is_flag=True, envvar="GROOVE_NO_SERVER",
+              help="Open the databases in this process instead of using the groove server "
+                   "(env GROOVE_NO_SERVER=1).")
 @click.version_option(package_name="vibes-groove")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, project: Path | None,
-         lock_timeout: float | None, debug: bool) -> None:
+         lock_timeout: float | None, debug: bool, no_server: bool) -> None:
     """groove: a memory that learns, for AI coding agents.
 
     Learnings live in three tiers: project (<project>/.vibes/groove), user, and
     enterprise. Reads merge them; new learnings go to the project tier inside a
     project, else to the user tier.
     """
-    ctx.obj = State(config_path, project, lock_timeout, debug)
+    ctx.obj = State(config_path, project, lock_timeout, debug, no_server)

@@ -10,7 +10,7 @@ import click
 from groove.cli import render
 from groove.cli.app import State, call, json_option, main, run, tier_choice
 from groove.domain import Scope
-from groove.tiers import Tier
+from groove.domain.tiered import Tier
 
 
 @main.command()
@@ -58,7 +58,7 @@ async def import_(state: State, file: Path, tier: str | None, as_json: bool) -> 
             progress.update(task, completed=done, total=total)
 
         stats = await call(state, lambda api, ctx: api.import_(
-            ctx, file, tier=Tier(tier) if tier else None, progress=step))
+            ctx, file, tier=Tier(tier) if tier else None, progress=step), model=True)
     if as_json:
         render.emit_json(stats.to_dict())
     else:

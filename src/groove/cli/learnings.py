@@ -21,8 +21,8 @@ from groove.cli.app import (
     tier_choice,
 )
 from groove.domain import LearningCategory, Outcome, RelationType, Scope
+from groove.domain.tiered import Tier
 from groove.errors import ValidationError
-from groove.tiers import Tier
 
 
 @main.command()
@@ -49,7 +49,7 @@ async def add(state: State, text: str, insight: str, category: str, tier: str | 
                                   field="--pattern") from None
     added = await call(state, lambda api, ctx: api.add(
         ctx, text, insight=insight, category=LearningCategory(category), pattern=parsed,
-        tier=Tier(tier) if tier else None))
+        tier=Tier(tier) if tier else None), model=True)
     if as_json:
         render.emit_json(render.learning_json(added))
     else:
@@ -122,7 +122,7 @@ async def search(state: State, text: str, limit: int, tier: tuple[str, ...], exp
     Example:  groove search 'how do we write tests' --limit 5 --explain
     """
     hits = await call(state, lambda api, ctx: api.search(
-        ctx, text, limit=limit, tiers=[Tier(t) for t in tier]))
+        ctx, text, limit=limit, tiers=[Tier(t) for t in tier]), model=True)
     if as_json:
         render.emit_json([{**render.learning_json(h, "score"), "similarity": h.similarity,
                            **({"why": h.why.to_dict()} if explain and h.why else {})}

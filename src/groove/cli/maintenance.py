@@ -6,7 +6,7 @@ import click
 
 from groove.cli import render
 from groove.cli.app import State, call, json_option, main, run, tier_choice
-from groove.tiers import Tier
+from groove.domain.tiered import Tier
 
 
 @main.command()

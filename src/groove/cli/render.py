@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from groove.domain import Learning, LearningId, LearningRelation, UsageStats, short_id
-from groove.tiers import TieredLearning
+from groove.domain.tiered import TieredLearning
 
 
 def emit_json(data: Any) -> None:

@@ -26,7 +26,8 @@ async def learn(state: State, transcript: Path, session_id: str | None, as_json:
     Example:  groove learn ~/.claude/projects/-src-app/5d7c2a9e.jsonl
     """
     report = await call(state, lambda api, ctx: api.learn(ctx, transcript,
-                                                          session_id=session_id))
+                                                          session_id=session_id),
+                          model=True)
     if as_json:
         render.emit_json({
             "session_id": report.session_id, "records": report.records,
@@ -86,7 +87,8 @@ async def review(state: State, id: str | None, decision: str | None, description
     if decision is None:
         raise click.UsageError("say --accept or --drop (or give no id to list captures)")
     done = await call(state, lambda api, ctx: api.review(
-        ctx, id, CaptureStatus(decision), description=description, insight=insight))
+        ctx, id, CaptureStatus(decision), description=description, insight=insight),
+        model=True)
     if as_json:
         render.emit_json({**render.learning_json(done.found), "capture": done.record.to_dict()})
     else:

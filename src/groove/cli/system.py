@@ -9,8 +9,8 @@ import click
 
 from groove.cli import render
 from groove.cli.app import EXIT_USER, State, call, json_option, main, run, tier_choice
+from groove.domain.tiered import Tier
 from groove.service import RequestContext
-from groove.tiers import Tier
 
 
 @main.command()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from groove.cli import render
 from groove.cli.app import State, call, json_option, main, run
 from groove.config import check_sync_url
-from groove.team import SyncReport, init_server
+
+if TYPE_CHECKING:
+    from groove.team import SyncReport
 
 
 @main.command()
@@ -59,6 +63,8 @@ async def init_server_command(state: State, url: str, as_json: bool) -> None:
     Example:  groove team init-server postgresql://admin@db.example.com/groove
     """
     check_sync_url(url, "URL")
+    from groove.team import init_server
+
     report = await init_server(url)
     if as_json:
         render.emit_json(report.to_dict())

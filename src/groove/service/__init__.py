@@ -1,21 +1,33 @@
-"""The service layer: every use case of groove as one call, for every entry point."""
+"""The service layer: every use case of groove as one call, for every entry point.
 
-from groove.service.local import LocalGroove, parse_id
-from groove.service.protocol import (
-    CapturedLearning,
-    Check,
-    CompactProgress,
-    CompactReport,
-    CreditedOutcome,
-    DoctorReport,
-    GrooveAPI,
-    Id,
-    InitReport,
-    LearningDetail,
-    LearnReport,
-    OutcomeReport,
-    RequestContext,
-)
+Names are imported on first use (PEP 562): a hook that only needs `service.wire`
+must not load the tiers and the store.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from groove.service.local import LocalGroove, parse_id
+    from groove.service.protocol import (
+        CapturedLearning,
+        Check,
+        CompactProgress,
+        CompactReport,
+        CreditedOutcome,
+        DoctorReport,
+        GrooveAPI,
+        Id,
+        InitReport,
+        LearningDetail,
+        LearnReport,
+        OutcomeReport,
+        RequestContext,
+    )
+
+_HOME = {"LocalGroove": "local", "parse_id": "local"}
 
 __all__ = [
     "CapturedLearning",
@@ -34,3 +46,12 @@ __all__ = [
     "RequestContext",
     "parse_id",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'groove.service' has no attribute {name!r}")
+    module = importlib.import_module(f"groove.service.{_HOME.get(name, 'protocol')}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from groove.config import EnterpriseConfig, GrooveConfig, ensure_gitignored
+from groove.config import EnterpriseConfig, GrooveConfig, ensure_gitignored, project_db_path
 from groove.domain import (
     Embedder,
     GrooveExport,
@@ -53,6 +53,7 @@ from groove.domain.injection import (
     threshold_evidence,
 )
 from groove.domain.proposal import Proposal, ProposalStatus
+from groove.domain.tiered import Tier, TieredLearning
 from groove.embedder import EmbeddingLanes
 from groove.errors import GrooveError, NoEnterpriseContext, NotFound, ValidationError
 from groove.learn import Capture, Rules, SessionReader, session_id_of
@@ -76,7 +77,7 @@ from groove.store import CURRENT_SCHEMA_VERSION
 from groove.store.pool import StorePool
 from groove.team import SyncReport, TeamStatus, sync_replica, team_status
 from groove.team.sync import Progress, sync_url
-from groove.tiers import GrooveStorage, Tier, TieredLearning
+from groove.tiers import GrooveStorage
 
 MIN_ID_PREFIX = 4
 CAPTURE_DUPLICATE = 0.9
@@ -115,6 +116,15 @@ class LocalGroove:
     def view(self, ctx: RequestContext) -> GrooveStorage:
         """The tiers as seen from `ctx` (cheap; shares this process's stores)."""
         return GrooveStorage(self.config, self.pool, ctx.project_root, self.embeddings)
+
+    async def close_project(self, root: Path) -> None:
+        """Close a project's tier database (the server does so once it sits unused)."""
+        await self.pool.close(project_db_path(root.resolve()))
+
+    @property
+    def model_loaded(self) -> bool:
+        is_loaded = getattr(self.embedder, "is_loaded", None)
+        return self.embedder is not None and (is_loaded is None or bool(is_loaded()))
 
     async def close(self) -> None:
         try:

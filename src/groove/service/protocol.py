@@ -13,7 +13,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from groove.domain import (
     GrooveExport,
@@ -31,8 +31,10 @@ from groove.domain import (
 )
 from groove.domain.injection import CaptureRecord, CaptureStatus, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
-from groove.team import SyncReport, TeamStatus
-from groove.tiers import Tier, TieredLearning
+from groove.domain.tiered import Tier, TieredLearning
+
+if TYPE_CHECKING:  # the team module loads the store; a thin client must not
+    from groove.team import SyncReport, TeamStatus
 
 Id = LearningId | str
 """A full id, or an abbreviation of at least 4 characters resolved like git's."""

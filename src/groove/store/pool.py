@@ -36,6 +36,7 @@ class StorePool:
         self.migrations = tuple(migrations)
         self._stores: dict[Path, CozoStore] = {}
         self._opening: dict[Path, asyncio.Lock] = {}
+        self._closing: dict[Path, asyncio.Task[None]] = {}
 
     async def get(self, path: Path, *, create: bool = True) -> CozoStore | None:
         """The store at `path`, opened on first use; with `create=False`, None when no
@@ -44,6 +45,10 @@ class StorePool:
         store = self._stores.get(key)
         if store is not None:
             return store
+        closing = self._closing.get(key)
+        if closing is not None:  # reopening a store being closed waits for its lock
+            await asyncio.shield(closing)
+            return await self.get(path, create=create)
         if not create and not store_exists(key):
             return None
         lock = self._opening.setdefault(key, asyncio.Lock())
@@ -68,9 +73,16 @@ class StorePool:
 
     async def close(self, path: Path) -> None:
         """Close one store (e.g. a project tier unused for a while)."""
-        store = self._stores.pop(path.resolve(), None)
-        if store is not None:
-            await store.close()
+        key = path.resolve()
+        store = self._stores.pop(key, None)
+        if store is None:
+            return
+        task = asyncio.ensure_future(store.close())
+        self._closing[key] = task
+        try:
+            await task
+        finally:
+            self._closing.pop(key, None)
 
     async def close_all(self) -> None:
         """Close every store once; a failure to close one does not leave the others open."""

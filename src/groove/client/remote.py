@@ -1,0 +1,69 @@
+"""`RemoteGroove`: the `GrooveAPI` of the user's groove server, over its Unix socket.
+
+Every method is the server's method of the same name with the same arguments and the
+same result types (see `groove.service.wire`); errors arrive as the same `GrooveError`
+the server raised. A call is one blocking request on the standard-library transport,
+run on a thread: a command pays no HTTP library import, and concurrent calls each get
+their own connection. Relative paths in arguments are made absolute here, since the
+server does not share the caller's working directory. A `progress` callback cannot
+cross the socket and is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, cast
+
+from groove.client import transport
+from groove.runtime import RuntimePaths, runtime_paths
+from groove.service import wire
+from groove.service.protocol import RequestContext
+
+if TYPE_CHECKING:
+    from groove.service import GrooveAPI
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds a call may take (an import of a large file, a compaction)."""
+
+
+def _absolute(value: Any) -> Any:
+    if isinstance(value, PurePath):
+        return Path(value).absolute()
+    return value
+
+
+class RemoteGroove:
+    """A client of the groove server. Holds no connection between calls."""
+
+    def __init__(self, paths: RuntimePaths | None = None, *,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.paths = paths or runtime_paths()
+        self.timeout = timeout
+
+    async def call(self, method: str, ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
+        """`method` of the server's `GrooveAPI`, with `ctx`."""
+        root = ctx.project_root
+        wire_ctx = RequestContext(None if root is None else root.absolute()).to_dict()
+        kwargs = {k: _absolute(v) for k, v in kwargs.items() if not callable(v)}
+        return await asyncio.to_thread(
+            transport.call, self.paths.socket, method, wire_ctx,
+            *[_absolute(a) for a in args], timeout=self.timeout, **kwargs)
+
+    def __getattr__(self, method: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+        if method not in wire.CALLS:
+            raise AttributeError(method)
+
+        async def bound(ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
+            return await self.call(method, ctx, *args, **kwargs)
+
+        bound.__name__ = method
+        return bound
+
+    async def close(self) -> None:
+        """Nothing to release: each call has its own connection."""
+
+    def api(self) -> GrooveAPI:
+        """This client, typed as the protocol every entry point is written against."""
+        return cast("GrooveAPI", self)

@@ -1,0 +1,142 @@
+"""The life of one user's groove server: one per user, proven by a lock, not a pid file.
+
+`serve` takes the user's server lock (flock: the kernel drops it when the process dies,
+so a SIGKILL leaves nothing that blocks the next server), removes a stale socket, binds
+a fresh one in the 0700 runtime directory, warms the model in the background and
+answers until it is stopped (SIGTERM/SIGINT, a client's shutdown, or the idle timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from groove.config import GrooveConfig
+from groove.domain import Embedder
+from groove.errors import GrooveIOError
+from groove.runtime import (
+    RuntimePaths,
+    groove_version,
+    hold_lock,
+    private_dir,
+    release_spawn_lock,
+    runtime_paths,
+)
+from groove.server.app import GrooveServer
+from groove.service import LocalGroove
+
+log = logging.getLogger("groove.server")
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyRunning:
+    """`serve` found another server of this user holding the lock."""
+
+    pid: int | None
+    socket: Path
+
+
+def running_pid(paths: RuntimePaths) -> int | None:
+    """The pid the running server wrote (for messages; the lock is the proof)."""
+    try:
+        return int(json.loads(paths.info.read_text())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+async def serve(config: GrooveConfig, *, paths: RuntimePaths | None = None,
+                embedder: Embedder | None = None, idle_timeout: float | None = None,
+                project_idle: float = 300.0,
+                on_ready: Callable[[GrooveServer], None] | None = None) -> AlreadyRunning | None:
+    """Run the server until it stops; `AlreadyRunning` (at once) if one already runs."""
+    paths = paths or runtime_paths()
+    private_dir(paths.dir)
+    lock = hold_lock(paths.lock)
+    if lock is None:
+        return AlreadyRunning(running_pid(paths), paths.socket)
+    try:
+        await _serve_locked(config, paths, embedder, idle_timeout, project_idle, on_ready)
+    finally:
+        lock.close()
+    return None
+
+
+async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Embedder | None,
+                        idle_timeout: float | None, project_idle: float,
+                        on_ready: Callable[[GrooveServer], None] | None) -> None:
+    if embedder is None:
+        from groove.embedder import DefaultEmbedder
+
+        embedder = DefaultEmbedder()
+    with contextlib.suppress(FileNotFoundError):
+        paths.socket.unlink()  # we hold the lock: whoever made it is dead
+    api = LocalGroove(config, embedder=embedder)
+    server = GrooveServer(api, socket_path=paths.socket, project_idle=project_idle,
+                          idle_timeout=config.server_idle_timeout if idle_timeout is None
+                          else idle_timeout)
+    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    loop = asyncio.get_running_loop()
+    try:
+        old_umask = os.umask(0o177)
+        try:
+            await web.UnixSite(runner, str(paths.socket)).start()
+        finally:
+            os.umask(old_umask)
+        _write_info(paths)
+        release_spawn_lock()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, server.stopping.set)
+        log.info("groove server %s (pid %d) listening on %s", server.version, os.getpid(),
+                 paths.socket)
+        warm = asyncio.ensure_future(_warm(embedder))
+        housekeeping = asyncio.ensure_future(server.housekeeping())
+        if on_ready is not None:
+            on_ready(server)
+        await server.stopping.wait()
+        log.info("stopping after %d requests", server.stats.requests)
+        housekeeping.cancel()
+        warm.cancel()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+        try:
+            await api.close()
+        finally:
+            for p in (paths.socket, paths.info):
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+
+
+async def _warm(embedder: Embedder) -> None:
+    """Load the model now, off the loop, so the first search does not pay for it."""
+    load = getattr(embedder, "load", None)
+    if load is None:
+        return
+    try:
+        await asyncio.to_thread(load)
+        log.info("embedding model loaded")
+    except Exception:
+        log.exception("the embedding model failed to load; searches will report it")
+
+
+def _write_info(paths: RuntimePaths) -> None:
+    info: dict[str, Any] = {"pid": os.getpid(), "version": groove_version(),
+                            "socket": str(paths.socket)}
+    tmp = paths.info.with_suffix(".tmp")
+    try:
+        tmp.write_text(json.dumps(info))
+        tmp.replace(paths.info)
+    except OSError as e:
+        raise GrooveIOError(f"cannot write {paths.info}: {e.strerror}", path=paths.info) from e
