@@ -56,23 +56,25 @@ def running_pid(paths: RuntimePaths) -> int | None:
 
 async def serve(config: GrooveConfig, *, paths: RuntimePaths | None = None,
                 embedder: Embedder | None = None, idle_timeout: float | None = None,
-                project_idle: float = 300.0,
+                project_idle: float = 300.0, signals: bool = True,
                 on_ready: Callable[[GrooveServer], None] | None = None) -> AlreadyRunning | None:
-    """Run the server until it stops; `AlreadyRunning` (at once) if one already runs."""
+    """Run the server until it stops; `AlreadyRunning` (at once) if one already runs.
+    `signals`: stop on SIGTERM/SIGINT (only in the main thread)."""
     paths = paths or runtime_paths()
     private_dir(paths.dir)
     lock = hold_lock(paths.lock)
     if lock is None:
         return AlreadyRunning(running_pid(paths), paths.socket)
     try:
-        await _serve_locked(config, paths, embedder, idle_timeout, project_idle, on_ready)
+        await _serve_locked(config, paths, embedder, idle_timeout, project_idle, signals,
+                            on_ready)
     finally:
         lock.close()
     return None
 
 
 async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Embedder | None,
-                        idle_timeout: float | None, project_idle: float,
+                        idle_timeout: float | None, project_idle: float, signals: bool,
                         on_ready: Callable[[GrooveServer], None] | None) -> None:
     if embedder is None:
         from groove.embedder import DefaultEmbedder
@@ -95,7 +97,7 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
             os.umask(old_umask)
         _write_info(paths)
         release_spawn_lock()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if signals else ():
             loop.add_signal_handler(sig, server.stopping.set)
         log.info("groove server %s (pid %d) listening on %s", server.version, os.getpid(),
                  paths.socket)
@@ -108,7 +110,7 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
         housekeeping.cancel()
         warm.cancel()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT) if signals else ():
             loop.remove_signal_handler(sig)
         await runner.cleanup()
         try:

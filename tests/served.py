@@ -1,0 +1,69 @@
+"""A real groove server for tests: the production `serve` on a real Unix socket, in a
+thread of the test process (so tests can reach into it), with the hash embedder."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from groove.config import GrooveConfig
+from groove.runtime import RuntimePaths
+from groove.server import GrooveServer, serve
+from groove.testing import HashEmbedder
+
+
+def short_runtime() -> RuntimePaths:
+    """A runtime directory short enough for a socket path (pytest's tmp_path is not)."""
+    base = Path(tempfile.mkdtemp(prefix="gr-", dir="/tmp"))
+    return RuntimePaths(base / "run", base / "log")
+
+
+class Served:
+    def __init__(self, paths: RuntimePaths, config: GrooveConfig, **kw: object):
+        self.paths = paths
+        self.server: GrooveServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.result: object = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(config, kw), daemon=True)
+
+    def _run(self, config: GrooveConfig, kw: dict[str, object]) -> None:
+        async def main() -> None:
+            self.loop = asyncio.get_running_loop()
+
+            def ready(server: GrooveServer) -> None:
+                self.server = server
+                self._ready.set()
+
+            self.result = await serve(config, paths=self.paths, embedder=HashEmbedder(),
+                                      signals=False, on_ready=ready, **kw)  # type: ignore[arg-type]
+            self._ready.set()
+
+        asyncio.run(main())
+
+    def start(self) -> Served:
+        self._thread.start()
+        assert self._ready.wait(30), "the server did not start"
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None and self.loop is not None and self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.server.stopping.set)
+        self._thread.join(30)
+
+
+@contextmanager
+def served(config: GrooveConfig, paths: RuntimePaths | None = None,
+           **kw: object) -> Iterator[Served]:
+    paths = paths or short_runtime()
+    s = Served(paths, config, **kw).start()
+    try:
+        yield s
+    finally:
+        s.stop()
+        shutil.rmtree(paths.dir.parent, ignore_errors=True)
