@@ -3,6 +3,7 @@ is there, the store is healthy, and stale socket and lock files stop no one."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -43,10 +44,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePat
     st = probe(runtime_paths())
     stop_server(runtime_paths())
     if st is not None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(st["pid"], signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     shutil.rmtree(short.dir.parent, ignore_errors=True)
 
 

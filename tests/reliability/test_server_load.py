@@ -3,6 +3,7 @@ error, exactly one server started however many clients race to start it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -36,10 +37,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePat
     st = probe(paths)
     stop_server(paths)
     if st is not None:  # it did not stop: do not leave it behind
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(st["pid"], 9)
-        except ProcessLookupError:
-            pass
     shutil.rmtree(short.dir.parent, ignore_errors=True)
 
 
