@@ -14,7 +14,6 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +31,8 @@ MAX_SOCKET_PATH = 100
 
 def groove_version() -> str:
     """This installation's version: a client and a server of different ones do not talk."""
+    from importlib.metadata import PackageNotFoundError, version  # ~6 ms: only when asked
+
     try:
         return version("vibes-groove")
     except PackageNotFoundError:  # pragma: no cover - a source tree without metadata

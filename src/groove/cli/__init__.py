@@ -6,6 +6,7 @@ its commands on it: learnings, promotion (tiers), files, and the system.
 
 from groove.cli import (  # noqa: F401  (registers commands)
     files,
+    hooks,
     learnings,
     maintenance,
     promotion,

@@ -66,6 +66,16 @@ def call(path: Path, method: str, ctx: dict[str, Any], *args: Any, timeout: floa
     return wire.loads(raw)["result"]
 
 
+def submit(path: Path, method: str, ctx: dict[str, Any], *args: Any, timeout: float = 1.0,
+           **kwargs: Any) -> None:
+    """Hand a call to the server to run after it answers (fire and forget)."""
+    payload = wire.dumps({"ctx": ctx, "args": list(args), "kwargs": kwargs,
+                          "background": True})
+    status, _, raw = request(path, "POST", wire.call_path(method), payload, timeout=timeout)
+    if status != 202:
+        raise wire.decode_error(_json(raw), status)
+
+
 def status(path: Path, *, timeout: float = 2.0) -> dict[str, Any]:
     """The server's status document (see `groove server status`)."""
     code, _, raw = request(path, "GET", f"/{wire.API_VERSION}/status", timeout=timeout)

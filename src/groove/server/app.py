@@ -67,6 +67,8 @@ class GrooveServer:
         self.stats = ServerStats()
         self.stopping = asyncio.Event()
         self._last_used: dict[Path, float] = {}
+        self._background: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
         self._uid = os.getuid()
 
     def app(self) -> web.Application:
@@ -121,6 +123,10 @@ class GrooveServer:
         except (ValueError, TypeError, AttributeError, ImportError) as e:
             return self._error(ValidationError(f"malformed request: {e}"), 400)
         self._touch(ctx)
+        if body.get("background"):
+            self._submit(method, ctx, args, kwargs)
+            return web.Response(body=wire.dumps({"result": None}), status=202,
+                                content_type="application/json")
         try:
             result = await getattr(self.api, method)(ctx, *args, **kwargs)
             payload = wire.dumps({"result": result})
@@ -129,6 +135,39 @@ class GrooveServer:
         except TypeError as e:  # wrong arguments for the method
             return self._error(ValidationError(f"bad arguments for {method}: {e}"), 400)
         return web.Response(body=payload, content_type="application/json")
+
+    def _submit(self, method: str, ctx: RequestContext, args: list[Any],
+                kwargs: dict[str, Any]) -> None:
+        """Run a call after answering (a hook with a 1.5 s budget hands over a transcript).
+        The same call for the same session while one runs is run once more after it."""
+        key = f"{method}:{ctx.project_root}:{kwargs.get('session_id')}:{args[:1]}"
+        if key in self._background:
+            self._again.add(key)
+            return
+
+        async def work() -> None:
+            try:
+                while True:
+                    self._again.discard(key)
+                    try:
+                        await getattr(self.api, method)(ctx, *args, **kwargs)
+                        log.info("background %s done", method)
+                    except Exception as e:
+                        log.exception("background %s failed", method)
+                        self._note_error(f"background {method}: {e}")
+                    if key not in self._again:
+                        return
+            finally:
+                self._background.pop(key, None)
+                self.stats.last_request = time.monotonic()
+
+        self._background[key] = asyncio.ensure_future(work())
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Let background work finish before the databases close."""
+        tasks = list(self._background.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     async def _status(self, request: web.Request) -> web.Response:
         return web.json_response(await self.status())
@@ -170,7 +209,8 @@ class GrooveServer:
             "config": str((self.api.config.path or default_config_path()).absolute()),
             "uptime_s": round(time.time() - self.stats.started, 1),
             "requests": self.stats.requests, "errors": self.stats.errors,
-            "in_flight": self.stats.in_flight, "last_error": self.stats.last_error,
+            "in_flight": self.stats.in_flight, "background": len(self._background),
+            "last_error": self.stats.last_error,
             "rss_mb": _rss_mb(), "tiers": tiers,
             "model_loaded": self.api.model_loaded,
             "idle_timeout_s": self.idle_timeout,
@@ -182,7 +222,7 @@ class GrooveServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=every)
             now = time.monotonic()
-            if self.stats.in_flight:
+            if self.stats.in_flight or self._background:
                 continue
             if self.idle_timeout > 0 and now - self.stats.last_request > self.idle_timeout:
                 log.info("idle for %.0f s: stopping", now - self.stats.last_request)

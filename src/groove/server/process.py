@@ -107,6 +107,7 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
             on_ready(server)
         await server.stopping.wait()
         log.info("stopping after %d requests", server.stats.requests)
+        await server.drain()
         housekeeping.cancel()
         warm.cancel()
     finally:

@@ -3,8 +3,10 @@
 Transport: HTTP/1.1 over the user's Unix domain socket (`groove.runtime`), served by
 aiohttp. Every use case of `GrooveAPI` is one call::
 
-    POST /v1/call/<method>      body: {"ctx": {...}, "args": [...], "kwargs": {...}}
+    POST /v1/call/<method>      body: {"ctx": {...}, "args": [...], "kwargs": {...},
+                                       "background"?: true}
     200                         body: {"result": <value>}
+    202                         (background) accepted; runs after the answer
     4xx/5xx                     body: {"error": {"type": "NotFound", "message": ...,
                                                  "attrs": {...}}}
 
