@@ -174,12 +174,14 @@ class FakeGroove:
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
                                  limit: int | None = None, session_id: str | None = None,
                                  prompt_index: int | None = None,
-                                 transcript: Path | None = None
+                                 transcript: Path | None = None,
+                                 min_confidence: float = 0.0
                                  ) -> builtins.list[TieredLearning]:
         seen = {i.learning_id for i in self.injections.get(session_id or "", [])}
         hits = await self.list(ctx, limit=None) if query is None else \
             await self.search(ctx, query, limit=100)
-        hits = [h for h in hits if h.learning.id not in seen][:limit or 3]
+        hits = [h for h in hits if h.learning.id not in seen
+                and h.learning.confidence >= min_confidence][:limit or 3]
         if session_id is not None:
             self.injections.setdefault(session_id, []).extend(
                 Injection(session_id, h.learning.id,

@@ -461,18 +461,19 @@ class GrooveStorage:
     async def find_for_injection(self, limit: int = 5, query: str | None = None, *,
                                  rng: random.Random | None = None,
                                  min_similarity: float | None = None,
-                                 exclude: Collection[LearningId] = ()
-                                 ) -> list[TieredLearning]:
+                                 exclude: Collection[LearningId] = (),
+                                 min_confidence: float = 0.0) -> list[TieredLearning]:
         """What to inject into a session. With a `query`: the relevant ones (cosine at
         least `min_similarity`), ranked with trust drawn from each posterior by `rng`
         (Thompson sampling: new learnings get their chances, contradicted ones fade);
-        without: the most trusted."""
+        without: the most trusted, at least `min_confidence`."""
         fetch = limit * 3 + 10 + len(exclude)
         if query is None:
             found: list[TieredLearning] = []
             for tier, store in await self.read_stores():
                 hits = await store.find_for_injection(self._injection_scopes(tier), None, fetch)
-                found += [TieredLearning(x, tier, s) for x, s in hits]
+                found += [TieredLearning(x, tier, s) for x, s in hits
+                          if x.confidence >= min_confidence]
             ranked = await self._resolve(found)
         else:
             vector = await self._query_vector(query)

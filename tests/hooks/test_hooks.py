@@ -13,7 +13,7 @@ import pytest
 
 from groove.client import RemoteGroove
 from groove.config import GrooveConfig
-from groove.domain import LearningCategory
+from groove.domain import LearningCategory, Outcome
 from groove.hooks import main
 from groove.service import RequestContext
 from groove.testing import TranscriptBuilder
@@ -62,18 +62,23 @@ async def seed(server: Served, project: Path) -> dict[str, str]:
     return out
 
 
-async def test_session_start_injects_the_projects_learnings(server: Served,
-                                                           project: Path) -> None:
-    """SessionStart answers with the project's learnings, worded as facts."""
-    await seed(server, project)
-    code, answer = run("session-start", {"session_id": SESSION, "cwd": str(project),
-                                         "hook_event_name": "SessionStart",
-                                         "source": "startup"})
+async def test_session_start_injects_the_projects_proven_learnings(server: Served,
+                                                                  project: Path) -> None:
+    """SessionStart answers with the learnings outcomes have lifted, worded as facts;
+    unproven ones wait for a prompt they are relevant to."""
+    ids = await seed(server, project)
+    payload = {"session_id": SESSION, "cwd": str(project), "hook_event_name": "SessionStart",
+               "source": "startup"}
+    assert run("session-start", payload) == (0, None)
+    await RemoteGroove(server.paths).record_outcome(RequestContext(project), ids["decimal"],
+                                                    Outcome.HELPFUL)
+    code, answer = run("session-start", {**payload, "session_id": "next"})
     assert code == 0
     assert answer is not None
     assert answer["hookSpecificOutput"]["hookEventName"] == "SessionStart"
     text = context_of(answer)
-    assert "Money amounts use Decimal" in text and "confidence 0.50" in text
+    assert "Money amounts use Decimal" in text and "confidence 0.67" in text
+    assert "just test-api" not in text
     assert len(text) < 10_000
 
 

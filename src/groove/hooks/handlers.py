@@ -19,6 +19,7 @@ from groove.client import transport
 from groove.client.launcher import probe, start_detached
 from groove.config import find_project_root
 from groove.domain import context
+from groove.domain.injection import SESSION_START_MIN_CONFIDENCE
 from groove.domain.tiered import TieredLearning
 from groove.errors import GrooveError, ServerUnavailable
 from groove.hooks.payload import OFF_ENV, OFF_MARKER, HookInput, is_trivial
@@ -99,7 +100,8 @@ def session_start(hook: Hook) -> str:
     again = hook.input.source in ("compact", "clear")
     items: list[TieredLearning] = hook.call(
         "find_for_injection", None, limit=MAX_INJECTED,
-        session_id=None if again else hook.input.session_id)
+        session_id=None if again else hook.input.session_id,
+        min_confidence=SESSION_START_MIN_CONFIDENCE)
     text, shown = context.render(items, "session", max_chars=MAX_CHARS)
     log.info("session-start %s: %d learnings", hook.input.session_id, len(shown))
     return text

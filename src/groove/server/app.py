@@ -90,7 +90,7 @@ class GrooveServer:
             return self._error(GrooveError("this groove server serves another user"), 403)
         self.stats.requests += 1
         self.stats.in_flight += 1
-        self.stats.last_request = time.monotonic()
+        self.stats.last_request = started = time.monotonic()
         try:
             response = await handler(request)
         except web.HTTPException as e:
@@ -105,6 +105,7 @@ class GrooveServer:
             self.stats.in_flight -= 1
             self.stats.last_request = time.monotonic()
         response.headers[wire.VERSION_HEADER] = self.version
+        response.headers[wire.TIME_HEADER] = f"{(time.monotonic() - started) * 1000:.3f}"
         return response
 
     async def _call(self, request: web.Request) -> web.Response:

@@ -194,7 +194,8 @@ class LocalGroove:
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
                                  limit: int | None = None, session_id: str | None = None,
                                  prompt_index: int | None = None,
-                                 transcript: Path | None = None
+                                 transcript: Path | None = None,
+                                 min_confidence: float = 0.0
                                  ) -> builtins.list[TieredLearning]:
         view = self.view(ctx)
         threshold, budget = await self._injection_params(view)
@@ -202,7 +203,8 @@ class LocalGroove:
             i.learning_id for i in await view.session_injections(session_id)}
         hits = await view.find_for_injection(
             limit or injection_budget(budget.param.value), query, rng=self._rng,
-            min_similarity=None if query is None else threshold.param.value, exclude=seen)
+            min_similarity=None if query is None else threshold.param.value, exclude=seen,
+            min_confidence=min_confidence)
         if session_id is not None and hits:
             if prompt_index is None:
                 prompt_index = 0 if query is None else await self._prompt_index(transcript,

@@ -193,10 +193,12 @@ class GrooveAPI(Protocol):
     async def find_for_injection(self, ctx: RequestContext, query: str | None = None, *,
                                  limit: int | None = None, session_id: str | None = None,
                                  prompt_index: int | None = None,
-                                 transcript: Path | None = None
+                                 transcript: Path | None = None,
+                                 min_confidence: float = 0.0
                                  ) -> builtins.list[TieredLearning]:
         """What to put into an agent's context: for a prompt, the relevant ones (above the
-        tuned threshold, Thompson-sampled trust); without, the most trusted. `limit`
+        tuned threshold, Thompson-sampled trust); without, the most trusted (at least
+        `min_confidence`). `limit`
         defaults to the tuned budget. With `session_id`, what the session was already
         shown is skipped and what is returned is recorded, at `prompt_index` (default:
         the prompts in `transcript` so far, this one included; 0 without a query)."""

@@ -13,12 +13,13 @@ aiohttp. Every use case of `GrooveAPI` is one call::
     GET  /v1/status             the server's status (pid, version, tiers, requests ...)
     POST /v1/shutdown           stop after answering (a client of another version asks)
 
-Every response carries `X-Groove-Version`. Values are JSON; groove's own types travel
-tagged, ``{"$": "groove.tiers:TieredLearning", "v": {field: value, ...}}`` for a
-dataclass (every field, recursively, so nothing is lost), ``{"$": "<enum>", "v":
-"value"}`` for an enum, and ``{"$": "path" | "datetime" | "uuid" | "tuple", "v": ...}``.
-A tag names a class under `groove.` only, imported when first decoded, so a thin client
-(a hook) imports only the types its answers contain.
+Every response carries `X-Groove-Version` and `X-Groove-Time-Ms` (time in the server).
+Values are JSON; groove's own types travel tagged: a dataclass as
+``{"$": "groove.domain.tiered:TieredLearning", "v": {field: value, ...}}`` (every field,
+recursively, so nothing is lost), an enum as ``{"$": "<module:class>", "v": "value"}``,
+and ``{"$": "path" | "datetime" | "uuid" | "tuple", "v": ...}``. A tag names a class
+under `groove.` only, imported when first decoded, so a thin client (a hook) imports
+only the types its answers contain.
 
 Errors travel as the same tree: the receiver rebuilds the named `GrooveError` subclass
 with the same message and attributes, so the CLI prints the same line and exits with
@@ -42,6 +43,8 @@ from groove.errors import GrooveError
 
 API_VERSION = "v1"
 VERSION_HEADER = "X-Groove-Version"
+TIME_HEADER = "X-Groove-Time-Ms"
+"""How long the server spent on the request (read the body, call, encode the answer)."""
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 """A request larger than this is refused (413): descriptions are text, imports go by path."""
 TAG = "$"
