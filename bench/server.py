@@ -136,7 +136,7 @@ def main() -> None:
                            "hook_event_name": "UserPromptSubmit",
                            "prompt": QUERIES[i % len(QUERIES)]}) for i in range(args.runs)]
     out["prompt_hook_ms"] = summary([wall(hook, env, p) for p in prompts])
-    status = probe(paths)
+    status = probe(paths, full=True)
     out["server_rss_mb"] = status and status["rss_mb"]
 
     stop_server(paths)

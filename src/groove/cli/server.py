@@ -110,7 +110,7 @@ def status(as_json: bool) -> None:
     from groove.client import probe
 
     paths = runtime_paths()
-    st = probe(paths)
+    st = probe(paths, full=True)
     if as_json:
         click.echo(json.dumps({"running": st is not None, **(st or {})}, indent=2))
     elif st is None:

@@ -31,10 +31,11 @@ from groove.runtime import (
 )
 
 
-def probe(paths: RuntimePaths, timeout: float = 1.0) -> dict[str, Any] | None:
-    """The running server's status, or None when none answers."""
+def probe(paths: RuntimePaths, timeout: float = 1.0, *,
+          full: bool = False) -> dict[str, Any] | None:
+    """Who answers on the socket (with `full`, the whole status), or None."""
     try:
-        return transport.status(paths.socket, timeout=timeout)
+        return transport.status(paths.socket, timeout=timeout, full=full)
     except (GrooveError, OSError, ValueError):
         return None
 

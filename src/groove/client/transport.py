@@ -76,9 +76,11 @@ def submit(path: Path, method: str, ctx: dict[str, Any], *args: Any, timeout: fl
         raise wire.decode_error(_json(raw), status)
 
 
-def status(path: Path, *, timeout: float = 2.0) -> dict[str, Any]:
-    """The server's status document (see `groove server status`)."""
-    code, _, raw = request(path, "GET", f"/{wire.API_VERSION}/status", timeout=timeout)
+def status(path: Path, *, timeout: float = 2.0, full: bool = True) -> dict[str, Any]:
+    """The server's status document (see `groove server status`); `full=False`: only who
+    answers (pid, version, config, model loaded), which costs the server nothing."""
+    what = "status" if full else "hello"
+    code, _, raw = request(path, "GET", f"/{wire.API_VERSION}/{what}", timeout=timeout)
     if code != 200:
         raise wire.decode_error(_json(raw), code)
     return dict(json.loads(raw))

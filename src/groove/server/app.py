@@ -76,6 +76,7 @@ class GrooveServer:
                               middlewares=[self._guard])
         app.router.add_post("/v1/call/{method}", self._call)
         app.router.add_get("/v1/status", self._status)
+        app.router.add_get("/v1/hello", self._hello)
         app.router.add_post("/v1/shutdown", self._shutdown)
         return app
 
@@ -170,6 +171,15 @@ class GrooveServer:
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
 
+    async def _hello(self, request: web.Request) -> web.Response:
+        """Who answers, cheaply: what a client checks before every command."""
+        return web.json_response(self.hello())
+
+    def hello(self) -> dict[str, Any]:
+        return {"pid": os.getpid(), "version": self.version, "socket": str(self.socket_path),
+                "config": str((self.api.config.path or default_config_path()).absolute()),
+                "model_loaded": self.api.model_loaded}
+
     async def _status(self, request: web.Request) -> web.Response:
         return web.json_response(await self.status())
 
@@ -206,14 +216,12 @@ class GrooveServer:
                     count = f"error: {e}"
             tiers.append({"path": str(path), "learnings": count})
         return {
-            "pid": os.getpid(), "version": self.version, "socket": str(self.socket_path),
-            "config": str((self.api.config.path or default_config_path()).absolute()),
+            **self.hello(),
             "uptime_s": round(time.time() - self.stats.started, 1),
             "requests": self.stats.requests, "errors": self.stats.errors,
             "in_flight": self.stats.in_flight, "background": len(self._background),
             "last_error": self.stats.last_error,
             "rss_mb": _rss_mb(), "tiers": tiers,
-            "model_loaded": self.api.model_loaded,
             "idle_timeout_s": self.idle_timeout,
         }
 
