@@ -11,15 +11,18 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from groove.client import RemoteGroove
 from groove.domain import LearningId, Outcome, SystemParam
 from groove.errors import SyncError, ValidationError
+from groove.service import RequestContext
 from groove.store import CozoStore
 from groove.store.replica import OutboxEntry
 from groove.team import init_server, server
 from groove.team.schema import CURRENT_SERVER_VERSION
 from groove.team.sync import _changes
 from groove.tiers import Tier
-from tests.team.conftest import ORG, Machine, create_database, make_machine
+from tests.served import served
+from tests.team.conftest import ORG, Machine, create_database, machine_config, make_machine
 from tests.team.helpers import curated, replica_view, seed, server_counts, server_rows
 from tests.team.pg import PgServer
 
@@ -281,3 +284,23 @@ async def test_concurrent_pushes_do_not_deadlock(team_url: str) -> None:
     await asyncio.gather(run(Outcome.HELPFUL, ids, "alice"),
                          run(Outcome.IGNORED, ids[::-1], "bob"))
     assert await server_counts(team_url) == {str(i): (8, 8, 0) for i in ids}
+
+
+async def test_the_groove_server_syncs_in_the_background(tmp_path: Path,
+                                                         team_url: str) -> None:
+    """A groove server keeps an org with a sync_url in step: a proposal made through it
+    reaches the team server without anyone running `groove sync`."""
+    config, project = machine_config(tmp_path / "carol", team_url, "carol")
+    other = make_machine(tmp_path / "dave", team_url, "dave")
+    with served(config, sync_interval=0.2) as s:
+        api, ctx = RemoteGroove(s.paths), RequestContext(project)
+        x = await api.add(ctx, "carol's learning for the team")
+        await api.propose(ctx, x.learning.id)
+        for _ in range(100):
+            await other.api.sync(other.ctx)
+            if await other.api.proposals(other.ctx):
+                break
+            await asyncio.sleep(0.1)
+        assert [p.learning.content.description for p in await other.api.proposals(other.ctx)
+                ] == ["carol's learning for the team"]
+    await other.api.close()

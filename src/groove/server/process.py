@@ -23,7 +23,7 @@ from aiohttp import web
 
 from groove.config import GrooveConfig
 from groove.domain import Embedder
-from groove.errors import GrooveIOError
+from groove.errors import GrooveError, GrooveIOError
 from groove.runtime import (
     RuntimePaths,
     groove_version,
@@ -33,7 +33,7 @@ from groove.runtime import (
     runtime_paths,
 )
 from groove.server.app import GrooveServer
-from groove.service import LocalGroove
+from groove.service import LocalGroove, RequestContext
 
 log = logging.getLogger("groove.server")
 
@@ -57,6 +57,7 @@ def running_pid(paths: RuntimePaths) -> int | None:
 async def serve(config: GrooveConfig, *, paths: RuntimePaths | None = None,
                 embedder: Embedder | None = None, idle_timeout: float | None = None,
                 project_idle: float = 300.0, signals: bool = True,
+                sync_interval: float = 60.0,
                 on_ready: Callable[[GrooveServer], None] | None = None) -> AlreadyRunning | None:
     """Run the server until it stops; `AlreadyRunning` (at once) if one already runs.
     `signals`: stop on SIGTERM/SIGINT (only in the main thread)."""
@@ -67,7 +68,7 @@ async def serve(config: GrooveConfig, *, paths: RuntimePaths | None = None,
         return AlreadyRunning(running_pid(paths), paths.socket)
     try:
         await _serve_locked(config, paths, embedder, idle_timeout, project_idle, signals,
-                            on_ready)
+                            sync_interval, on_ready)
     finally:
         lock.close()
     return None
@@ -75,7 +76,7 @@ async def serve(config: GrooveConfig, *, paths: RuntimePaths | None = None,
 
 async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Embedder | None,
                         idle_timeout: float | None, project_idle: float, signals: bool,
-                        on_ready: Callable[[GrooveServer], None] | None) -> None:
+                        sync_interval: float, on_ready: Callable[[GrooveServer], None] | None) -> None:
     if embedder is None:
         from groove.embedder import DefaultEmbedder
 
@@ -103,13 +104,14 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
                  paths.socket)
         warm = asyncio.ensure_future(_warm(embedder))
         housekeeping = asyncio.ensure_future(server.housekeeping())
+        syncing = asyncio.ensure_future(_sync_teams(api, server, sync_interval))
         if on_ready is not None:
             on_ready(server)
         await server.stopping.wait()
         log.info("stopping after %d requests", server.stats.requests)
         await server.drain()
-        housekeeping.cancel()
-        warm.cancel()
+        for task in (housekeeping, warm, syncing):
+            task.cancel()
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT) if signals else ():
             loop.remove_signal_handler(sig)
@@ -120,6 +122,25 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
             for p in (paths.socket, paths.info):
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
+
+
+async def _sync_teams(api: LocalGroove, server: GrooveServer, interval: float) -> None:
+    """Keep every org with a sync_url in step with its team server while the server runs:
+    each sync pushes this machine's proposals and outcomes and pulls the team's."""
+    if not any(e.sync_url for e in api.config.enterprises.values()):
+        return
+    from groove.team import background_sync
+
+    def failed(e: GrooveError) -> None:
+        log.warning("team sync failed (retrying later): %s", e)
+
+    def synced(reports: Any) -> None:
+        log.info("team sync: %s", "; ".join(
+            f"{r.org}: pushed {r.pushed_events} events, {r.pushed_proposals} proposals; "
+            f"pulled {sum(r.pulled.values())}" for r in reports))
+
+    await background_sync(lambda: api.sync(RequestContext()), interval=interval,
+                          stop=server.stopping, on_error=failed, on_result=synced)
 
 
 async def _warm(embedder: Embedder) -> None:
