@@ -76,7 +76,8 @@ async def serve(config: GrooveConfig, *, paths: RuntimePaths | None = None,
 
 async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Embedder | None,
                         idle_timeout: float | None, project_idle: float, signals: bool,
-                        sync_interval: float, on_ready: Callable[[GrooveServer], None] | None) -> None:
+                        sync_interval: float,
+                        on_ready: Callable[[GrooveServer], None] | None) -> None:
     if embedder is None:
         from groove.embedder import DefaultEmbedder
 
