@@ -111,19 +111,25 @@ def replay(home: Home) -> None:
         time.sleep(0.1)
     print("\n  captured from the transcript by the server (groove review):")
     for c in captured:
-        print(f"    {c['id'][-8:]}  {c['content']['description']!r}  rule {c['capture']['rule']}")
-        home.groove("review", c["id"], "--accept")
-    print("  accepted them (groove review ID --accept)")
+        print(f"    {c['id'][-8:]}  {c['content']['description']!r}  rule {c['capture']['rule']}"
+              f"  confidence {c['confidence']:.2f}")
+    decimal = next(c for c in captured if "Decimal" in c["content"]["description"])
+    home.groove("review", decimal["id"], "--accept")
+    print(f"  accepted {decimal['id'][-8:]} (groove review ID --accept): now trusted like a "
+          "learning you typed; the other waits for review")
 
     s2 = "7a1c0b52-0000-4000-8000-000000000002"
-    p2 = ["write a test that invoice totals keep money exact, no float rounding errors"]
-    print("\nsession 2: groove injects them; the agent follows the Decimal one")
+    p2 = ["write a test that invoice totals keep money exact, no float rounding errors",
+          "how do I run the API tests?"]
+    print("\nsession 2: the accepted learning comes at session start, the other when a "
+          "prompt makes it relevant; the agent follows both")
     session(home, s2, TranscriptBuilder(s2).prompt(p2[0])
             .tool("Edit", {"file_path": "tests/test_invoice.py",
                            "new_string": "assert invoice_total(items) == Decimal('10.30')"},
                   "ok")
+            .say("Added the test; amounts are Decimal.").prompt(p2[1])
             .tool("Bash", {"command": "just test-api -k invoice"}, "3 passed")
-            .say("Added the test; amounts are Decimal and `just test-api` passes."), p2)
+            .say("`just test-api -k invoice` passes."), p2)
     time.sleep(1.0)
     for _ in range(100):
         shown = json.loads(home.groove("list", "--json"))
@@ -137,7 +143,7 @@ def replay(home: Home) -> None:
 
     s3 = "7a1c0b52-0000-4000-8000-000000000003"
     p3 = ["rename the README title", "which type should money amounts use in the ledger?"]
-    print("\nsession 3: an unrelated prompt gets nothing, a related one the trusted learning")
+    print("\nsession 3: confidence moved; an unrelated prompt gets nothing")
     session(home, s3, TranscriptBuilder(s3).prompt(p3[0]).say("Renamed.").prompt(p3[1])
             .say("Rounding uses Decimal quantize."), p3)
     print("\nwhy, for one learning (groove show):")

@@ -62,17 +62,18 @@ async def seed(server: Served, project: Path) -> dict[str, str]:
     return out
 
 
-async def test_session_start_injects_the_projects_proven_learnings(server: Served,
+async def test_session_start_injects_the_projects_trusted_learnings(server: Served,
                                                                   project: Path) -> None:
-    """SessionStart answers with the learnings outcomes have lifted, worded as facts;
-    unproven ones wait for a prompt they are relevant to."""
+    """SessionStart answers with the learnings at least as trusted as a typed one, worded
+    as facts; one that outcomes pushed down waits for a prompt it is relevant to."""
     ids = await seed(server, project)
     payload = {"session_id": SESSION, "cwd": str(project), "hook_event_name": "SessionStart",
                "source": "startup"}
-    assert run("session-start", payload) == (0, None)
     await RemoteGroove(server.paths).record_outcome(RequestContext(project), ids["decimal"],
                                                     Outcome.HELPFUL)
-    code, answer = run("session-start", {**payload, "session_id": "next"})
+    await RemoteGroove(server.paths).record_outcome(RequestContext(project), ids["pytest"],
+                                                    Outcome.CONTRADICTED)
+    code, answer = run("session-start", payload)
     assert code == 0
     assert answer is not None
     assert answer["hookSpecificOutput"]["hookEventName"] == "SessionStart"

@@ -29,9 +29,9 @@ HEADERS = {
 def line(t: TieredLearning) -> str:
     """One learning as one line of fact."""
     c = t.learning.content
-    text = c.description.strip()
-    if c.insight.strip():
-        text += f" ({c.insight.strip()})"
+    text, insight = c.description.strip(), c.insight.strip()
+    if insight and insight.lower().rstrip(".") not in text.lower():
+        text += f" ({insight})"
     text = " ".join(visible(text, newlines=False).split())
     if len(text) > MAX_LINE:
         text = text[:MAX_LINE - 1] + "\u2026"

@@ -98,10 +98,11 @@ nudge it and a few hundred move it."""
 BUDGET_PRIOR = (5.0, 5.0)
 """Mean 0.5, i.e. 3 of `MAX_INJECTIONS`: a few facts per prompt, far under the cap."""
 MAX_INJECTIONS = 6
-SESSION_START_MIN_CONFIDENCE = 0.55
-"""At a session's start there is no prompt to be relevant to, so only learnings that
-outcomes have already lifted above a typed learning's prior (0.5) are shown; the others
-get their chances when a prompt makes them relevant."""
+SESSION_START_MIN_CONFIDENCE = 0.5
+"""At a session's start there is no prompt to be relevant to, so only learnings at
+least as trusted as a typed one (prior mean 0.5) are shown: not a capture nobody has
+reviewed yet (1/3), nor one that outcomes pushed down; those get their chances when a
+prompt makes them relevant."""
 THRESHOLD_STEP = 0.05
 THRESHOLD_WINDOW = 0.15
 IGNORED_WEIGHT = 0.5
