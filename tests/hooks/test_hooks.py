@@ -167,3 +167,28 @@ def test_no_server_answers_nothing_in_time(tmp_path: Path, monkeypatch: pytest.M
     code, answer = run("prompt", {"session_id": SESSION, "cwd": str(project),
                                   "prompt": "how do we handle money amounts?"})
     assert (code, answer) == (0, None)
+
+
+async def test_answers_have_the_recorded_output_shape(server: Served, project: Path) -> None:
+    """A prompt answer has exactly the keys of Claude Code's recorded output (no unknown
+    key, which would make Claude Code drop the context)."""
+    await seed(server, project)
+    recorded = json.loads((Path(__file__).parent.parent / "fixtures" / "claude_code" / "hooks"
+                           / "output_user_prompt_submit.json").read_text())
+    _, answer = run("prompt", {"session_id": SESSION, "cwd": str(project),
+                               "prompt": "Money amounts use Decimal, never float"})
+    assert answer is not None
+    assert answer.keys() == recorded.keys()
+    assert answer["hookSpecificOutput"].keys() == recorded["hookSpecificOutput"].keys()
+
+
+async def test_reading_never_creates_a_project_tier(server: Served, tmp_path: Path) -> None:
+    """Hooks and reads in a git repository without a tier leave no `.vibes/` behind."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    payload = {"session_id": SESSION, "cwd": str(repo)}
+    run("session-start", {**payload, "source": "startup"})
+    run("prompt", {**payload, "prompt": "how are money amounts stored here?"})
+    await RemoteGroove(server.paths).list(RequestContext(repo))
+    await RemoteGroove(server.paths).search(RequestContext(repo), "money amounts")
+    assert not (repo / ".vibes").exists()
