@@ -1,0 +1,93 @@
+"""Many agents on one home at once, as Claude Code runs them: hook processes and the CLI
+against one real `groove serve` (real model). No lock error, no lost write, every hook
+answered within its deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from groove.client import ensure_server, probe, stop_server
+from groove.client.transport import call
+from groove.runtime import RuntimePaths, runtime_paths
+from tests.served import short_runtime
+
+pytestmark = pytest.mark.slow
+GROOVE = str(Path(sys.executable).with_name("groove"))
+DEADLINE = 2.0
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePaths]:
+    short = short_runtime()
+    (tmp_path / "groove.toml").write_text(
+        f'user_db_path = "{tmp_path / "user"}"\nhook_deadline = {DEADLINE}\n')
+    monkeypatch.setenv("GROOVE_CONFIG", str(tmp_path / "groove.toml"))
+    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(short.dir))
+    monkeypatch.setenv("GROOVE_LOG_DIR", str(short.log_dir))
+    monkeypatch.delenv("GROOVE_NO_SERVER")
+    yield runtime_paths()
+    st = probe(runtime_paths())
+    stop_server(runtime_paths())
+    if st is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(st["pid"], signal.SIGKILL)
+    shutil.rmtree(short.dir.parent, ignore_errors=True)
+
+
+def test_hooks_and_cli_at_once(home: RuntimePaths, tmp_path: Path) -> None:
+    """8 sessions' hooks and 4 CLI writers run together: every CLI add is stored, every
+    hook exits 0 within its deadline, and the server logged no error."""
+    project = tmp_path / "app"
+    (project / ".git").mkdir(parents=True)
+    ensure_server(home, wait=60)
+    deadline = time.monotonic() + 60
+    while not (probe(home) or {}).get("model_loaded") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for text in ["Money amounts use Decimal, never float", "Run the API tests with just test-api"]:
+        call(home.socket, "add", {"project_root": str(project)}, text, timeout=60)
+
+    hooks: list[tuple[subprocess.Popen[str], float]] = []
+    writers = [subprocess.Popen([GROOVE, "--project", str(project), "add", f"note {i}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for i in range(4)]
+    for i in range(8):
+        for name, extra in [("session-start", {"source": "startup"}),
+                            ("prompt", {"prompt": "which type do money amounts use?"})]:
+            payload = json.dumps({"session_id": f"s{i}", "cwd": str(project),
+                                  "hook_event_name": name, **extra})
+            p = subprocess.Popen([GROOVE, "hook", name], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            assert p.stdin is not None
+            p.stdin.write(payload)
+            p.stdin.close()
+            hooks.append((p, time.monotonic()))
+    for p, started in hooks:
+        p.wait(timeout=30)
+        took = time.monotonic() - started
+        assert p.returncode == 0
+        assert took < DEADLINE + 1.5, f"a hook took {took:.1f} s"
+    ids = []
+    for w in writers:
+        out, err = w.communicate(timeout=120)
+        assert w.returncode == 0, err
+        assert "locked" not in err.lower()
+        ids.append(out.strip())
+    stored = {str(t.learning.id) for t in call(home.socket, "list",
+                                               {"project_root": str(project)}, limit=None)}
+    assert set(ids) <= stored and len(stored) == 6
+    injected = sum(len(call(home.socket, "session", {"project_root": str(project)}, f"s{i}"))
+                   for i in range(8))
+    assert injected >= 8
+    st = probe(home, full=True)
+    assert st is not None and st["errors"] == 0
