@@ -23,6 +23,7 @@ Every error carries the offending value and a message that says what to do::
     ├── SyncError                a team server (PostgreSQL) could not be reached or refused
     │                            a sync (its URL, never a password)
     ├── ServerUnavailable        no groove server answers on the user's socket
+    │   └── ServerNotRunning     nothing listens there (the request was never sent)
     └── SerializationError       stored data could not be decoded
 """
 
@@ -217,6 +218,11 @@ class SyncError(GrooveError):
 class ServerUnavailable(GrooveError):
     """No groove server answers on the socket (none runs, it died, or it did not start in
     time); the message says which and what to do."""
+
+
+class ServerNotRunning(ServerUnavailable):
+    """Nothing listens on the socket: the request was never sent, so it can be retried
+    once a server runs."""
 
 
 class SerializationError(GrooveError):

@@ -9,6 +9,7 @@ from groove.cli import (  # noqa: F401  (registers commands)
     hooks,
     learnings,
     maintenance,
+    mcp,
     promotion,
     server,
     sessions,

@@ -17,6 +17,8 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, cast
 
 from groove.client import transport
+from groove.client.launcher import ensure_server
+from groove.errors import ServerNotRunning
 from groove.runtime import RuntimePaths, runtime_paths
 from groove.service import wire
 from groove.service.protocol import RequestContext
@@ -35,21 +37,34 @@ def _absolute(value: Any) -> Any:
 
 
 class RemoteGroove:
-    """A client of the groove server. Holds no connection between calls."""
+    """A client of the groove server. Holds no connection between calls. With
+    `autostart`, a call that finds no server starts one and is sent to it (a long-lived
+    client such as the MCP server outlives the server's idle timeout)."""
 
     def __init__(self, paths: RuntimePaths | None = None, *,
-                 timeout: float = DEFAULT_TIMEOUT):
+                 timeout: float = DEFAULT_TIMEOUT, autostart: bool = False,
+                 config: Path | None = None):
         self.paths = paths or runtime_paths()
         self.timeout = timeout
+        self.autostart = autostart
+        self.config = config
 
     async def call(self, method: str, ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
         """`method` of the server's `GrooveAPI`, with `ctx`."""
         root = ctx.project_root
         wire_ctx = RequestContext(None if root is None else root.absolute()).to_dict()
         kwargs = {k: _absolute(v) for k, v in kwargs.items() if not callable(v)}
-        return await asyncio.to_thread(
-            transport.call, self.paths.socket, method, wire_ctx,
-            *[_absolute(a) for a in args], timeout=self.timeout, **kwargs)
+        args = tuple(_absolute(a) for a in args)
+        try:
+            return await asyncio.to_thread(transport.call, self.paths.socket, method, wire_ctx,
+                                           *args, timeout=self.timeout, **kwargs)
+        except ServerNotRunning:
+            if not self.autostart:
+                raise
+        # nothing was sent: start a server (or find the one starting) and send it once
+        await asyncio.to_thread(ensure_server, self.paths, wait=30.0, config=self.config)
+        return await asyncio.to_thread(transport.call, self.paths.socket, method, wire_ctx,
+                                       *args, timeout=self.timeout, **kwargs)
 
     def __getattr__(self, method: str) -> Callable[..., Coroutine[Any, Any, Any]]:
         if method not in wire.CALLS:

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from groove.errors import ServerUnavailable
+from groove.errors import ServerNotRunning, ServerUnavailable
 from groove.service import wire
 
 
@@ -42,7 +42,8 @@ def request(path: Path, method: str, url: str, body: bytes | None = None, *,
         try:
             conn.connect()
         except (FileNotFoundError, ConnectionRefusedError) as e:
-            raise ServerUnavailable(f"no groove server listens on {path}") from e
+            raise ServerNotRunning(f"no groove server listens on {path}; start one with "
+                                   "`groove server start`") from e
         conn.request(method, url, body=body,
                      headers={"Content-Type": "application/json"} if body is not None else {})
         resp = conn.getresponse()
