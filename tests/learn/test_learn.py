@@ -6,6 +6,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,15 +111,20 @@ async def test_learn_attributes_once_and_captures(api: LocalGroove, tmp_path: Pa
     assert shown.outcome_source is OutcomeSource.TRANSCRIPT
 
 
-async def test_explicit_rating_in_transcript_wins(api: LocalGroove, tmp_path: Path) -> None:
-    """An MCP record_outcome call in the transcript is an explicit rating: it beats the
-    rule that would have said ignored."""
+@pytest.mark.parametrize(("tool", "handle"), [
+    ("mcp__groove__record_outcome", lambda i: str(i)[:13]),
+    ("mcp__plugin_groove_groove__record_outcome", lambda i: str(i)[-8:]),
+])
+async def test_explicit_rating_in_transcript_wins(api: LocalGroove, tmp_path: Path, tool: str,
+                                                  handle: Any) -> None:
+    """An MCP record_outcome call in the transcript (the server added by hand or the
+    plugin's, by prefix or short handle) is an explicit rating: it beats the rule that
+    would have said ignored."""
     ctx = RequestContext()
     tip = (await api.add(ctx, "Prefer small commits")).learning
     await api.find_for_injection(ctx, None, session_id=SESSION)
     path = (Transcript().prompt("commit this")
-            .tool("mcp__groove__record_outcome", {"id": str(tip.id)[:13], "outcome": "helpful"},
-                  "recorded")
+            .tool(tool, {"id": handle(tip.id), "outcome": "helpful"}, "recorded")
             .write(tmp_path / "s.jsonl"))
     [o] = (await api.learn(ctx, path)).outcomes
     assert o.outcome is Outcome.HELPFUL and json.loads(o.evidence)["rule"] == "explicit rating"

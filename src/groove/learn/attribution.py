@@ -126,9 +126,10 @@ def _explicit_rating(turn: Turn, learning: Learning) -> Outcome | None:
             "record_outcome") or "groove" not in (turn.tool_name or ""):
         return None
     given = turn.tool_input or {}
-    ident = str(given.get("id") or given.get("learning_id") or "").lower()
-    if len(ident) < 8 or not str(learning.id).startswith(ident):
-        return None
+    ident = str(given.get("id") or given.get("learning_id") or "").strip().lower()
+    full = str(learning.id)
+    if len(ident) < 8 or not (full.startswith(ident) or full.endswith(ident)):
+        return None  # the agent names it by a prefix or by its short handle (the tail)
     try:
         return Outcome.parse(str(given.get("outcome", "")))
     except Exception:
