@@ -88,7 +88,7 @@ def main(root: Path) -> None:
 def replay(home: Home) -> None:
     print(home.groove("server", "start").strip())
     for _ in range(300):  # the first prompt hook injects only once the model is warm
-        if json.loads(home.groove("server", "status", "--json"))["model_loaded"]:
+        if json.loads(home.groove("server", "status", "--json"))["ready"]:
             break
         time.sleep(0.1)
 

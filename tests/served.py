@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,10 @@ class Served:
     def start(self) -> Served:
         self._thread.start()
         assert self._ready.wait(30), "the server did not start"
+        for _ in range(300):  # warm: the user tier's indexes are built in the background
+            if self.server is None or self.server.ready:
+                break
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:

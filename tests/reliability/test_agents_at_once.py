@@ -76,7 +76,7 @@ async def test_hooks_mcp_and_cli_at_once(home: RuntimePaths, tmp_path: Path) -> 
     (project / ".git").mkdir(parents=True)
     ensure_server(home, wait=60)
     deadline = time.monotonic() + 60
-    while not (probe(home) or {}).get("model_loaded") and time.monotonic() < deadline:
+    while not (probe(home) or {}).get("ready") and time.monotonic() < deadline:
         time.sleep(0.1)
     for text in ["Money amounts use Decimal, never float", "Run the API tests with just test-api"]:
         call(home.socket, "add", {"project_root": str(project)}, text, timeout=60)

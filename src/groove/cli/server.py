@@ -121,11 +121,16 @@ def status(as_json: bool) -> None:
         sys.exit(EXIT_USER)
 
 
+def _model(st: dict[str, Any]) -> str:
+    state = "loaded" if st["model_loaded"] else "cold"
+    return state if st["ready"] else f"{state}, warming up"
+
+
 def _describe(st: dict[str, Any]) -> str:
     lines = [f"groove server {st['version']}  pid {st['pid']}  up {st['uptime_s']:.0f} s",
              f"socket    {st['socket']}",
              f"config    {st['config']}",
-             f"memory    {st['rss_mb']} MB   model {'loaded' if st['model_loaded'] else 'cold'}",
+             f"memory    {st['rss_mb']} MB   model {_model(st)}",
              f"requests  {st['requests']} ({st['errors']} failed, {st['in_flight']} now)",
              f"idle exit after {st['idle_timeout_s']:.0f} s"]
     if st.get("last_error"):

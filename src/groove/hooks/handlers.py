@@ -65,8 +65,9 @@ class Hook:
             if status is None:
                 log.warning("the groove server did not answer before the hook deadline")
                 return False
-        if need_model and not status.get("model_loaded"):
-            log.info("the groove server is still loading the model; nothing injected")
+        if need_model and not status.get("ready"):
+            log.info("the groove server is still warming up (model, indexes); nothing "
+                     "injected")
             return False
         return True
 

@@ -66,6 +66,8 @@ class GrooveServer:
         self.version = groove_version()
         self.stats = ServerStats()
         self.stopping = asyncio.Event()
+        self.ready = False
+        """Warm: the model loaded and the user tier's indexes built (hooks wait for it)."""
         self._last_used: dict[Path, float] = {}
         self._background: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
@@ -178,7 +180,7 @@ class GrooveServer:
     def hello(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "version": self.version, "socket": str(self.socket_path),
                 "config": str((self.api.config.path or default_config_path()).absolute()),
-                "model_loaded": self.api.model_loaded}
+                "model_loaded": self.api.model_loaded, "ready": self.ready}
 
     async def _status(self, request: web.Request) -> web.Response:
         return web.json_response(await self.status())

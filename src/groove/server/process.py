@@ -103,7 +103,7 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
             loop.add_signal_handler(sig, server.stopping.set)
         log.info("groove server %s (pid %d) listening on %s", server.version, os.getpid(),
                  paths.socket)
-        warm = asyncio.ensure_future(_warm(embedder))
+        warm = asyncio.ensure_future(_warm(api, embedder, server))
         housekeeping = asyncio.ensure_future(server.housekeeping())
         syncing = asyncio.ensure_future(_sync_teams(api, server, sync_interval))
         if on_ready is not None:
@@ -144,16 +144,20 @@ async def _sync_teams(api: LocalGroove, server: GrooveServer, interval: float) -
                           stop=server.stopping, on_error=failed, on_result=synced)
 
 
-async def _warm(embedder: Embedder) -> None:
-    """Load the model now, off the loop, so the first search does not pay for it."""
+async def _warm(api: LocalGroove, embedder: Embedder, server: GrooveServer) -> None:
+    """Load the model and the user tier's indexes now, off the loop, so that the first
+    search does not pay for them."""
     load = getattr(embedder, "load", None)
-    if load is None:
-        return
     try:
-        await asyncio.to_thread(load)
-        log.info("embedding model loaded")
+        if load is not None:
+            await asyncio.gather(asyncio.to_thread(load), api.warm(RequestContext()))
+        else:
+            await api.warm(RequestContext())
+        log.info("model and user tier warm")
     except Exception:
-        log.exception("the embedding model failed to load; searches will report it")
+        log.exception("warming up failed; the first search will report it")
+    finally:
+        server.ready = True
 
 
 def _write_info(paths: RuntimePaths) -> None:

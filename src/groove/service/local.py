@@ -117,6 +117,11 @@ class LocalGroove:
         """The tiers as seen from `ctx` (cheap; shares this process's stores)."""
         return GrooveStorage(self.config, self.pool, ctx.project_root, self.embeddings)
 
+    async def warm(self, ctx: RequestContext) -> None:
+        """Open the tiers `ctx` reads and load their indexes (never creating a tier)."""
+        for _tier, store in await self.view(ctx).read_stores():
+            await store.warm()
+
     async def close_project(self, root: Path) -> None:
         """Close a project's tier database (the server does so once it sits unused)."""
         await self.pool.close(project_db_path(root.resolve()))
