@@ -56,3 +56,36 @@ async def test_real_model_search_end_to_end(tmp_path: Path, real: DefaultEmbedde
         order = [h[0].id for h in hits]
         assert set(order[:2]) == {ids["pytest"], ids["pytest2"]}
         assert hits[1][1] > hits[2][1] + 0.1
+
+
+TEXTS = ["how do we write pytest fixtures", "Money amounts use Decimal, never float",
+         "ünïcödé 日本語 and emoji 🎉 text", "x", "word " * 600,
+         "  leading and trailing spaces  ", "`ruff check --fix` before committing",
+         "line one\nline two\ttabbed"]
+
+
+def test_onnx_gives_the_torch_vectors(real: DefaultEmbedder) -> None:
+    """The ONNX path (the default) and the torch reference agree within 1e-4 cosine on
+    short, long (truncated), unicode and code-like texts, one at a time and in bulk."""
+    from groove.embedder import OnnxEmbedder, TorchEmbedder
+
+    assert real.backend == "onnx"
+    onnx, torch = OnnxEmbedder(), TorchEmbedder()
+    for batch in ([t] for t in TEXTS):
+        assert float(np.min(np.sum(onnx.embed(batch) * torch.embed(batch), axis=1))) > 1 - 1e-4
+    bulk = TEXTS * 5
+    cos = np.sum(onnx.embed(bulk) * torch.embed(bulk), axis=1)
+    assert float(cos.min()) > 1 - 1e-4
+
+
+def test_export_is_made_once_and_whole(tmp_path: Path) -> None:
+    """The ONNX export appears whole at its path (no temporary file left) and a second
+    call reuses it."""
+    from groove.embedder import export_onnx
+
+    target = tmp_path / "m.onnx"
+    assert export_onnx(target) == target and target.stat().st_size > 10_000_000
+    mtime = target.stat().st_mtime_ns
+    export_onnx(target)
+    assert target.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.lock", "m.onnx"]
