@@ -81,13 +81,14 @@ async def build(home: Path, n: int) -> None:
 def env_for(home: Path) -> dict[str, str]:
     run = Path(f"/tmp/groove-bench-{os.getpid()}")
     return {**os.environ, "GROOVE_CONFIG": str(home / "groove.toml"),
+            "GROOVE_BENCH_CWD": str(home),  # outside any repository: no project tier
             "GROOVE_RUNTIME_DIR": str(run / "run"), "GROOVE_LOG_DIR": str(run / "log")}
 
 
 def wall(argv: list[str], env: dict[str, str], stdin: str | None = None) -> float:
     t = time.perf_counter()
     r = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True,
-                       timeout=300)
+                       timeout=300, cwd=env["GROOVE_BENCH_CWD"])
     took = (time.perf_counter() - t) * 1000
     if r.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed: {r.stderr}")

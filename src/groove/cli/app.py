@@ -19,6 +19,7 @@ import click
 
 from groove.config import GrooveConfig, default_config_path, find_project_root
 from groove.domain import LearningCategory, Outcome, RelationType
+from groove.domain.text import visible
 from groove.domain.tiered import Tier
 from groove.errors import DatabaseError, DatabaseLocked, GrooveError
 from groove.service import GrooveAPI, RequestContext
@@ -98,7 +99,7 @@ def run(fn: Callable[..., Coroutine[Any, Any, T]]) -> Callable[..., T | None]:
         except GrooveError as e:
             if state.debug:
                 raise
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"error: {visible(str(e))}", err=True)
             sys.exit(exit_code(e))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -31,7 +30,7 @@ async def export(state: State, file: str, tier: tuple[str, ...], scope: str | No
         ctx, path, tiers=[Tier(t) for t in tier],
         scope=Scope.from_db_string(scope) if scope else None))
     if path is None:
-        sys.stdout.write(doc.to_json() + "\n")
+        render.emit_text(doc.to_json())
     else:
         render.info(f"exported {len(doc.learnings)} learnings, {len(doc.relations)} relations, "
                     f"{len(doc.params)} params to {path}")

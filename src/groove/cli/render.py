@@ -11,11 +11,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from groove.domain import Learning, LearningId, LearningRelation, UsageStats, short_id
+from groove.domain.text import json_safe, visible
 from groove.domain.tiered import TieredLearning
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """JSON on stdout; bidi and format characters in it escaped (same JSON, inert)."""
+    sys.stdout.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+                     + "\n")
+
+
+def emit_text(text: str) -> None:
+    """Already-JSON text (an export) on stdout, made inert the same way."""
+    sys.stdout.write(json_safe(text) + "\n")
 
 
 def console(stderr: bool = False) -> Any:
@@ -26,12 +34,14 @@ def console(stderr: bool = False) -> Any:
 
 
 def info(message: str) -> None:
-    """A human-facing note: goes to stderr, so stdout stays clean for pipes."""
-    console(stderr=True).print(message)
+    """A human-facing note: goes to stderr, so stdout stays clean for pipes. It may hold
+    user text (a session id, a path), so it is neither markup nor terminal control."""
+    console(stderr=True).print(visible(message), markup=False)
 
 
 def short(text: str, width: int = 70) -> str:
-    text = " ".join(text.split())
+    """One line of user text for a table: control and bidi characters made visible."""
+    text = " ".join(visible(text, newlines=False).split())
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
@@ -54,12 +64,13 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
         t.add_column(c, overflow="fold")
-    for row in rows:
-        t.add_row(*(Text(cell) for cell in row))  # user text is never Rich markup
+    for row in rows:  # user text is never Rich markup, nor terminal control
+        t.add_row(*(Text(visible(cell, newlines=False)) for cell in row))
     console().print(t)
 
 
 def _plain_table(title: str | None, columns: Sequence[str], rows: list[list[str]]) -> None:
+    rows = [[visible(cell, newlines=False) for cell in row] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     lines = [title] if title else []
     for row in [list(columns), *rows]:
@@ -90,7 +101,7 @@ def show_learning(t: TieredLearning, usage: UsageStats, relations: Sequence[Lear
     c = console()
     c.print(f"[bold]{learning.id}[/bold]  ({t.tier.value} tier)")
     c.print(f"category    {learning.category.value}")
-    c.print(f"scope       {learning.scope}", markup=False)
+    c.print(f"scope       {visible(str(learning.scope))}", markup=False)
     c.print(f"source      {json.dumps(learning.source.to_dict())}", markup=False)
     c.print(f"confidence  {usage.confidence():.3f}  (90% interval {lo:.3f}-{hi:.3f}; "
             f"Beta({usage.confidence_alpha:g}, {usage.confidence_beta:g}))")
@@ -100,10 +111,10 @@ def show_learning(t: TieredLearning, usage: UsageStats, relations: Sequence[Lear
     c.print(f"created     {learning.created_at.isoformat()}")
     c.print(f"updated     {learning.updated_at.isoformat()}")
     c.print("\n[bold]description[/bold]")
-    c.print(learning.content.description, markup=False)
+    c.print(visible(learning.content.description), markup=False)
     if learning.content.insight:
         c.print("\n[bold]insight[/bold]")
-        c.print(learning.content.insight, markup=False)
+        c.print(visible(learning.content.insight), markup=False)
     if learning.content.pattern is not None:
         c.print("\n[bold]pattern[/bold]")
         c.print(json.dumps(learning.content.pattern, indent=2), markup=False)
@@ -129,7 +140,8 @@ def explanations(items: Sequence[TieredLearning]) -> None:
                 f" x trust {w.trust:.3f}{' (sampled)' if w.sampled else ' (mean)'}"
                 f" x tier {w.specificity:.2f} x recency {w.recency:.3f}"
                 f" x relations {w.relation:.2f}")
-        sys.stdout.write(line + "".join(f"\n    {n}" for n in w.notes) + "\n")
+        notes = "".join(f"\n    {visible(n, newlines=False)}" for n in w.notes)
+        sys.stdout.write(line + notes + "\n")
 
 
 def history(injections: Sequence[Any]) -> None:
@@ -141,7 +153,8 @@ def history(injections: Sequence[Any]) -> None:
     c.print("\n[bold]sessions[/bold]")
     for i in injections:
         outcome = i.outcome.value if i.outcome is not None else "no outcome yet"
-        line = (f"  {i.injected_at.isoformat(timespec='seconds')}  {i.session_id[:12]}  "
+        line = (f"  {i.injected_at.isoformat(timespec='seconds')}  "
+                f"{visible(i.session_id[:12], newlines=False)}  "
                 f"{i.via.value}#{i.prompt_index}  {outcome}")
         if i.outcome_source is not None:
             line += f" ({i.outcome_source.value})"
@@ -154,4 +167,4 @@ def history(injections: Sequence[Any]) -> None:
                     why += f": {e['quote']!r}"
             except (ValueError, AttributeError):
                 why = i.evidence
-            c.print(f"      {why}", markup=False)
+            c.print(f"      {visible(why, newlines=False)}", markup=False)

@@ -17,7 +17,9 @@ _BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)),
 
 def _escape(ch: str) -> str:
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def visible(text: str, *, newlines: bool = True) -> str:
@@ -27,8 +29,30 @@ def visible(text: str, *, newlines: bool = True) -> str:
     for ch in text:
         if ch in _KEEP and newlines:
             out.append(ch)
-        elif ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        elif _unsafe(ch):
             out.append(_escape(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _unsafe(ch: str) -> bool:
+    return ch in _BIDI or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn")
+
+
+def json_safe(text: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with every format, bidi and
+    unassigned character written as a `\\uXXXX` escape: the same JSON to a parser, inert
+    on a terminal. (Control characters are escaped by `json.dumps` already.)"""
+    out = []
+    for ch in text:
+        if ch > "\x7f" and _unsafe(ch):
+            code = ord(ch)
+            if code > 0xFFFF:  # a surrogate pair, as JSON spells characters past the BMP
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
     return "".join(out)
