@@ -107,6 +107,35 @@ async def test_promotion_chain_with_provenance(storage: GrooveStorage) -> None:
     assert [(h.learning.id, h.tier) for h in hits] == [(original.learning.id, Tier.PROJECT)]
 
 
+async def test_promote_and_propose_twice_return_the_first(storage: GrooveStorage) -> None:
+    """A second promote returns the copy made by the first; a second propose returns the
+    proposal still pending; nothing is duplicated."""
+    original = await storage.add(make_learning("promote me once"))
+    first = await storage.promote(original.learning.id)
+    again = await storage.promote(str(original.learning.id))
+    assert again.learning.id == first.learning.id
+    assert len(await storage.list(tiers=[Tier.USER])) == 1
+    p1 = await storage.propose(original.learning.id, "acme")
+    p2 = await storage.propose(original.learning.id, "acme")
+    assert p1.id == p2.id and len(await storage.proposals("acme")) == 1
+
+
+async def test_a_promoted_copy_carries_discounted_trust(storage: GrooveStorage) -> None:
+    """The copy starts from the original's posterior pulled halfway to the prior: trusted
+    stays above 0.5 (less so), contradicted stays below, untested stays at 0.5."""
+    trusted = await storage.add(make_learning("trusted in this project"))
+    for _ in range(4):
+        await storage.record_outcome(trusted.learning.id, Outcome.HELPFUL)
+    doubted = await storage.add(make_learning("contradicted here"))
+    await storage.record_outcome(doubted.learning.id, Outcome.CONTRADICTED)
+    fresh = await storage.add(make_learning("never tried"))
+    t, d, f = [(await storage.promote(x.learning.id)).learning.confidence
+               for x in (trusted, doubted, fresh)]
+    original = (await storage.locate(trusted.learning.id)).learning.confidence
+    assert 0.5 < t < original
+    assert d < 0.5 and f == pytest.approx(0.5)
+
+
 async def test_proposal_accept_and_reject(storage: GrooveStorage) -> None:
     """Proposals are settled by a curator: accept makes a curated copy, reject keeps a reason."""
     a = await storage.add(make_learning("share this with the team"), Tier.USER)

@@ -76,6 +76,27 @@ class Retrieved:
     found: Retrieval
 
 
+PROMOTION_DISCOUNT = 0.5
+"""How much of a learning's evidence its copy in another tier keeps."""
+
+
+def carried_trust(usage: UsageStats | None) -> UsageStats:
+    """The usage a promoted copy starts with: the original's Beta posterior pulled halfway
+    back to the prior. What helped in one project is likely, not certain, to help in the
+    user's others: a learning at 0.80 (Beta(5, 1.25)) starts its copy at 0.73, a
+    contradicted one stays below the prior, an untested one at 0.5. The copy's counts
+    start at zero: they are the copy's own history."""
+    if usage is None:
+        return UsageStats()
+    prior = UsageStats()
+
+    def pull(value: float, base: float) -> float:
+        return base + max(0.0, value - base) * PROMOTION_DISCOUNT
+
+    return UsageStats(confidence_alpha=pull(usage.confidence_alpha, prior.confidence_alpha),
+                      confidence_beta=pull(usage.confidence_beta, prior.confidence_beta))
+
+
 class GrooveStorage:
     """The tiers as seen from one context: a user, optionally inside one project.
 
@@ -314,25 +335,44 @@ class GrooveStorage:
     async def _store_copy(self, tier: Tier, copy: Learning, original: TieredLearning
                           ) -> TieredLearning:
         """Store a copy and its provenance edge in one transaction, with the original's
-        vector (same text: no need to embed again)."""
+        vector (same text: no need to embed again) and its trust carried over discounted
+        (`carried_trust`)."""
         source = await self.store_for(original.tier)
         stored = await source.get_embedding(original.learning.id)
+        usage = carried_trust(await source.get_usage(original.learning.id))
+        copy = replace(copy, confidence=usage.confidence())
         edge = LearningRelation.new(copy.id, RelationType.DERIVED_FROM, original.learning.id)
         store = await self.store_for(tier)
         if stored is not None:
-            await store.store(copy, stored[0], model_id=stored[1], relations=[edge])
+            await store.store(copy, stored[0], model_id=stored[1], relations=[edge], usage=usage)
         else:
             vector, model = await self.vector_of(copy)
-            await store.store(copy, vector, model, relations=[edge])
+            await store.store(copy, vector, model, relations=[edge], usage=usage)
         return TieredLearning(copy, tier, copy.confidence)
 
+    async def _existing_copy(self, tier: Tier, original: LearningId) -> TieredLearning | None:
+        """A copy of `original` already in `tier` (promoting twice returns it)."""
+        store = await self.read_store(tier)
+        if store is None:
+            return None
+        for edge in await store.get_relations(original, Direction.INCOMING):
+            if edge.relation_type is RelationType.DERIVED_FROM and edge.to_id == original:
+                copy = await store.get(edge.from_id)
+                if copy is not None:
+                    return TieredLearning(copy, tier, copy.confidence)
+        return None
+
     async def promote(self, id: LearningId | str) -> TieredLearning:
-        """Copy a project learning to the user tier, at once."""
+        """Copy a project learning to the user tier, at once; promoting it again returns
+        the copy made before."""
         found = await self.locate(id)
         if found.tier is not Tier.PROJECT:
             raise ValidationError(f"learning {found.learning.id} is in the {found.tier} tier; "
                                   "only project learnings are promoted to the user tier",
                                   field="id")
+        existing = await self._existing_copy(Tier.USER, found.learning.id)
+        if existing is not None:
+            return existing
         copy = self._copy(found.learning, self.default_scope(Tier.USER),
                           PromotedSource(found.learning.scope, found.learning.id))
         return await self._store_copy(Tier.USER, copy, found)
@@ -354,6 +394,9 @@ class GrooveStorage:
             raise ValidationError("this learning is already in the enterprise tier", field="id")
         store = await self._org_store(org)
         assert store is not None
+        for pending in await store.list_proposals(ProposalStatus.PENDING):
+            if pending.learning.id == found.learning.id:
+                return pending  # proposing twice: the proposal that waits already
         proposal = Proposal(found.learning, org or str(self.context.org_id),
                             self.config.user_id, found.tier.value)
         await store.store_proposal(proposal, log_event=self._team(org) is not None)

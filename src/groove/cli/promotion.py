@@ -6,6 +6,7 @@ import click
 
 from groove.cli import render
 from groove.cli.app import State, call, json_option, main, run
+from groove.domain import utcnow
 from groove.domain.proposal import ProposalStatus
 
 
@@ -14,16 +15,21 @@ from groove.domain.proposal import ProposalStatus
 @json_option
 @run
 async def promote(state: State, id: str, as_json: bool) -> None:
-    """Copy a project learning to your user tier (with provenance).
+    """Copy a project learning to your user tier (with provenance). The copy starts with
+    the original's confidence pulled halfway back to the prior; promoting again returns
+    the copy made before.
 
     Example:  groove promote 0196f3a2
     """
+    started = utcnow()
     copy = await call(state, lambda api, ctx: api.promote(ctx, id))
+    again = copy.learning.created_at < started
     if as_json:
-        render.emit_json(render.learning_json(copy))
+        render.emit_json({**render.learning_json(copy), "already": again})
     else:
         click.echo(str(copy.learning.id))
-        render.info("promoted to the user tier")
+        render.info("already promoted: this is the user-tier copy made before" if again else
+                    f"promoted to the user tier (confidence {copy.learning.confidence:.2f})")
 
 
 @main.command()
@@ -36,12 +42,15 @@ async def propose(state: State, id: str, org: str | None, as_json: bool) -> None
 
     Example:  groove propose 0196f3a2 --org acme
     """
+    started = utcnow()
     p = await call(state, lambda api, ctx: api.propose(ctx, id, org=org))
+    again = p.proposed_at < started
     if as_json:
-        render.emit_json(p.to_dict())
+        render.emit_json({**p.to_dict(), "already": again})
     else:
         click.echo(str(p.id))
-        render.info(f"proposed to {p.org}")
+        render.info(f"already proposed to {p.org}: this proposal waits for a curator" if again
+                    else f"proposed to {p.org}")
 
 
 @main.command()
