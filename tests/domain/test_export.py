@@ -87,3 +87,20 @@ def test_invalid_utf8_rejected() -> None:
     """Bytes that are not UTF-8 are rejected with the byte offset."""
     with pytest.raises(ImportRejected, match="not valid UTF-8"):
         GrooveExport.from_json(b'{"version": 1, "x": "\xff"}')
+
+
+@pytest.mark.parametrize(("path", "where"), [
+    (["surprise"], "surprise"),
+    (["learnings", 0, "surprise"], "learnings[0].surprise"),
+    (["learnings", 0, "usage_stats", "times_loved"], "learnings[0].usage_stats.times_loved"),
+    (["learnings", 0, "content", "summary"], "learnings[0].content.summary"),
+    (["learnings", 0, "source", "session"], "learnings[0].source.session"),
+    (["params", 0, "mean"], "params[0].mean"),
+    (["relations", 0, "note"], "relations[0].note"),
+])
+def test_unknown_fields_are_rejected_by_path(path: list[object], where: str) -> None:
+    """An unknown key anywhere in the document rejects it, naming the key's path (a typo
+    or another version's field is never silently dropped)."""
+    with pytest.raises(ImportRejected) as e:
+        GrooveExport.from_json(_mutated(path, 1))
+    assert e.value.field == where and "unknown field" in str(e.value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,17 @@ def field(d: Any, key: str, path: str) -> Any:
     if key not in d:
         raise ImportRejected("required field is missing", field=_join(path, key))
     return d[key]
+
+
+def known(d: Any, allowed: Iterable[str], path: str) -> None:
+    """Reject a key outside `allowed`: an export is read strictly, so a typo or a field
+    from another version is named instead of silently dropped."""
+    if not isinstance(d, dict):
+        return
+    extra = sorted(set(d) - set(allowed))
+    if extra:
+        raise ImportRejected(f"unknown field; expected only {', '.join(sorted(allowed))}",
+                             field=_join(path, str(extra[0])))
 
 
 def _join(path: str, key: str) -> str:

@@ -37,6 +37,7 @@ class LearningExport:
     def from_dict(cls, d: Any, path: str) -> LearningExport:
         learning = Learning.from_dict(d, path)
         usage = UsageStats.from_dict(f.field(d, "usage_stats", path), f"{path}.usage_stats")
+        f.known(d, [*learning.to_dict(), "usage_stats"], path)
         return cls(learning, usage)
 
 
@@ -73,6 +74,7 @@ class GrooveExport:
     @classmethod
     def _parse(cls, d: Any) -> GrooveExport:
         version = f.integer(d, "version", "")
+        f.known(d, ("version", "exported_at", "learnings", "params", "relations"), "")
         if version != EXPORT_VERSION:
             raise ImportRejected(
                 f"unsupported export version {version}; this groove reads version "

@@ -99,6 +99,7 @@ class LearningContent:
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "content") -> LearningContent:
+        f.known(d, ("description", "insight", "pattern"), path)
         description = f.string(d, "description", path, max_len=MAX_TEXT_CHARS)
         insight = f.string(d, "insight", path, max_len=MAX_TEXT_CHARS)
         try:
@@ -127,7 +128,9 @@ class LearningSource:
             known = ", ".join(sorted(_SOURCE_VARIANTS))
             raise ImportRejected(f"unknown source type {kind!r}; expected one of {known}",
                                  field=f"{path}.type")
-        return variant._parse(d, path)
+        source = variant._parse(d, path)
+        f.known(d, source.to_dict(), path)
+        return source
 
     @classmethod
     def _parse(cls, d: Any, path: str) -> LearningSource:

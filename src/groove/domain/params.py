@@ -86,6 +86,8 @@ class SystemParam:
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "param") -> SystemParam:
+        f.known(d, ("name", "value", "uncertainty", "observations", "prior_alpha",
+                    "prior_beta", "updated_at"), path)
         return cls(
             f.string(d, "name", path),
             AdaptiveParam(

@@ -84,6 +84,7 @@ class LearningRelation:
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "relation") -> LearningRelation:
+        f.known(d, ("from_id", "relation_type", "to_id", "weight", "created_at"), path)
         kind = f.string(d, "relation_type", path)
         try:
             rtype = RelationType.parse(kind, field=f"{path}.relation_type")

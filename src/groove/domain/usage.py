@@ -109,6 +109,7 @@ class UsageStats:
     @classmethod
     def from_dict(cls, d: Any, path: str = "usage_stats") -> UsageStats:
         try:
+            f.known(d, cls().to_dict(), path)
             return cls(
                 times_injected=f.integer(d, "times_injected", path),
                 times_helpful=f.integer(d, "times_helpful", path),
