@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,7 +27,9 @@ from groove.errors import ValidationError
 
 
 @main.command()
-@click.argument("text")
+@click.argument("text", required=False)
+@click.option("--file", "from_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read the description from this file (or - for stdin).")
 @click.option("--insight", default="", help="The actionable insight to inject later.")
 @click.option("--category", type=click.Choice(CATEGORIES), default="preference",
               show_default=True)
@@ -34,12 +37,14 @@ from groove.errors import ValidationError
 @click.option("--pattern", help="Structured data for the learning, as JSON.")
 @json_option
 @run
-async def add(state: State, text: str, insight: str, category: str, tier: str | None,
-              pattern: str | None, as_json: bool) -> None:
-    """Store a learning (embedded with the default model) and print its id.
+async def add(state: State, text: str | None, from_file: Path | None, insight: str,
+              category: str, tier: str | None, pattern: str | None, as_json: bool) -> None:
+    """Store a learning (embedded with the default model) and print its id. TEXT '-'
+    (or --file PATH) reads the description from stdin (or the file), for long texts.
 
     Example:  groove add 'Use pytest fixtures' --insight 'not setUp' --category preference
     """
+    text = _description(text, from_file)
     parsed = None
     if pattern is not None:
         try:
@@ -55,6 +60,22 @@ async def add(state: State, text: str, insight: str, category: str, tier: str | 
     else:
         click.echo(str(added.learning.id))
         render.info(f"stored in the {added.tier.value} tier")
+
+
+def _description(text: str | None, from_file: Path | None) -> str:
+    if (text is None) == (from_file is None):
+        raise click.UsageError("give the text, '-' to read it from stdin, or --file PATH "
+                               "(one of them)")
+    if from_file is not None and str(from_file) != "-":
+        try:
+            return from_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ValidationError(f"cannot read {from_file}: {getattr(e, 'strerror', e)}",
+                                  field="--file") from None
+    if from_file is not None or text == "-":
+        return sys.stdin.read().rstrip("\n")  # the newline `echo` adds is not content
+    assert text is not None
+    return text
 
 
 @main.command(name="list")
