@@ -103,7 +103,8 @@ class ProjectContext:
         return f"Enterprise({self.org_id})" if self.org_id else "Personal"
 
 
-_SECONDS = ("lock_timeout", "server_idle_timeout", "hook_deadline")
+SECONDS_SETTINGS = ("lock_timeout", "server_idle_timeout", "hook_deadline")
+"""Settings that are a number of seconds >= 0."""
 
 
 @dataclass(slots=True)
@@ -136,12 +137,12 @@ class GrooveConfig:
 
     @classmethod
     def from_toml(cls, text: str, path: Path | None = None) -> GrooveConfig:
-        return cls._from_dict(_parse_toml(text, path), path)
+        return cls.from_dict(_parse_toml(text, path), path)
 
     @classmethod
-    def _from_dict(cls, data: dict[str, Any], path: Path | None) -> GrooveConfig:
+    def from_dict(cls, data: dict[str, Any], path: Path | None = None) -> GrooveConfig:
         config = cls(path=path)
-        known = {"user_db_path", "user_id", "engine", "enterprises", *_SECONDS}
+        known = {"user_db_path", "user_id", "engine", "enterprises", *SECONDS_SETTINGS}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: "
@@ -152,7 +153,7 @@ class GrooveConfig:
             config.user_id = _str(data, "user_id", path)
         if "engine" in data:
             config.engine = _str(data, "engine", path)
-        for key in _SECONDS:
+        for key in SECONDS_SETTINGS:
             if key in data:
                 value = data[key]
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

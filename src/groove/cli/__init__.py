@@ -13,6 +13,7 @@ from groove.cli import (  # noqa: F401  (registers commands)
     promotion,
     server,
     sessions,
+    settings,
     system,
     team,
 )
