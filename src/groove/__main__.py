@@ -3,6 +3,16 @@ per Claude Code event with a deadline, so it skips the CLI's imports."""
 
 import sys
 
+GLOBAL_FLAGS = ("--debug", "--no-server")
+"""Options of the group that people type after the subcommand too (`groove list --debug`)."""
+
+
+def hoist(argv: list[str]) -> list[str]:
+    """`argv` with the group's flags moved before the subcommand (up to a `--`)."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in GLOBAL_FLAGS]
+    return flags + [a for i, a in enumerate(argv) if i >= end or a not in GLOBAL_FLAGS]
+
 
 def main() -> None:
     if sys.argv[1:2] == ["hook"]:
@@ -11,7 +21,7 @@ def main() -> None:
         sys.exit(hook(sys.argv[2:]))
     from groove.cli import main as cli
 
-    cli()
+    cli(args=hoist(sys.argv[1:]), prog_name="groove")
 
 
 if __name__ == "__main__":

@@ -57,4 +57,6 @@ def read_export(path: Path) -> GrooveExport:
     try:
         return GrooveExport.from_json(data)
     except ImportRejected as e:
-        raise ImportRejected(f"{path}: {e}", field=e.field, value=e.value) from None
+        named = ImportRejected(e.reason, field=e.field, value=e.value)
+        Exception.__init__(named, f"{path}: {e}")  # each fact once: file, field, reason
+        raise named from None

@@ -145,7 +145,9 @@ def test_export_import_and_params(invoke: Invoke, project: Path, home: Path) -> 
     bad.write_text(out.read_text()[:-30])
     r = invoke("import", str(bad), code=1)
     assert "not valid JSON" in r.stderr
-    assert as_json(invoke("params", "--json")) == []
+    assert [p["name"] for p in as_json(invoke("params", "--json"))] == [
+        "injection_budget", "injection_threshold"]
+    invoke("params", "injection_budget", "--sample")
     invoke("params", "nope", code=1)
 
 

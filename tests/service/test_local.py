@@ -60,12 +60,13 @@ async def test_two_projects_share_one_user_store(api: LocalGroove, tmp_path: Pat
 
 async def test_reads_never_create_a_tier(api: LocalGroove, config: GrooveConfig,
                                          tmp_path: Path) -> None:
-    """list, search, stats, params and doctor on a fresh home create no database; a write
-    does, and its project tier ignores itself in git."""
+    """list, search, stats, params (the built-ins, at their priors) and doctor on a fresh
+    home create no database; a write does, and its project tier ignores itself in git."""
     ctx = _project(tmp_path, "p", "acme")
     assert await api.list(ctx) == []
     assert await api.search(ctx, "anything") == []
-    assert await api.params(ctx) == []
+    assert [p.name for p in await api.params(ctx)] == ["injection_budget",
+                                                       "injection_threshold"]
     assert all(not t["exists"] for t in await api.stats(ctx))
     assert (await api.doctor(ctx, check_model=False)).healthy
     assert await api.proposals(ctx) == []

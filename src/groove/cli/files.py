@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -50,7 +51,8 @@ async def import_(state: State, file: Path, tier: str | None, as_json: bool) -> 
     """
     from rich.progress import Progress
 
-    with Progress(console=render.console(stderr=True), transient=True) as progress:
+    with Progress(console=render.console(stderr=True), transient=True,
+                  disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("importing", total=None)
 
         def step(done: int, total: int) -> None:

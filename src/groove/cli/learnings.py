@@ -178,12 +178,20 @@ async def outcome(state: State, id: str, outcome: str, as_json: bool) -> None:
 
 @main.command()
 @click.argument("from_id")
-@click.argument("relation", type=click.Choice(RELATIONS))
+@click.argument("relation", type=click.Choice(RELATIONS), metavar="RELATION")
 @click.argument("to_id")
 @json_option
 @run
 async def relate(state: State, from_id: str, relation: str, to_id: str, as_json: bool) -> None:
-    """Link two learnings: FROM supersedes|contradicts|derived_from|related_to|specializes TO.
+    """Link two learnings: FROM_ID RELATION TO_ID.
+
+    \b
+    RELATION is one of:
+      supersedes    FROM replaces TO
+      contradicts   FROM conflicts with TO
+      derived_from  FROM was derived (or promoted) from TO
+      related_to    same topic (one tier)
+      specializes   FROM is a specific case of TO (one tier)
 
     Example:  groove relate 0196f3a2 supersedes 0196e001
     """

@@ -61,7 +61,7 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[str
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=title, show_lines=False, header_style="bold")
+    t = Table(title=title, show_lines=False, header_style="bold", show_header=any(columns))
     for c in columns:
         t.add_column(c, overflow="fold")
     for row in rows:  # user text is never Rich markup, nor terminal control
@@ -73,7 +73,8 @@ def _plain_table(title: str | None, columns: Sequence[str], rows: list[list[str]
     rows = [[visible(cell, newlines=False) for cell in row] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
     lines = [title] if title else []
-    for row in [list(columns), *rows]:
+    header = [list(columns)] if any(columns) else []
+    for row in [*header, *rows]:
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     sys.stdout.write("\n".join(lines) + "\n")
 

@@ -75,18 +75,31 @@ async def stats(state: State, as_json: bool) -> None:
         render.emit_json(tiers)
         return
     for t in tiers:
-        click.echo(f"{t['tier']} tier: {t['path']}")
         if not t["exists"]:
-            click.echo("  not created yet")
+            render.table(f"{t['tier']} tier: {t['path']}", ["", ""], [("state", "not created yet")])
             continue
-        click.echo(f"  {t['learnings']} learnings, {t['size_bytes']:,} bytes on disk, "
-                   f"schema v{t['schema_version']}, engine {t['engine']}"
-                   f"{' (fsynced writes)' if t['durable_writes'] else ''}")
-        click.echo(f"  models: {t['embedding_models'] or 'none yet'}")
-        for k, v in sorted(t["by_category"].items()):
-            click.echo(f"  {k:<18} {v}")
-        for k, v in sorted(t["by_scope"].items()):
-            click.echo(f"  {render.short(k, 40):<40} {v}")
+        models = t["embedding_models"] or {}
+        rows = [("learnings", str(t["learnings"])),
+                ("on disk", _size(t["size_bytes"])),
+                ("schema", f"v{t['schema_version']}"),
+                ("engine", t["engine"] + (" (fsynced writes)" if t["durable_writes"] else "")),
+                ("models", ", ".join(f"{m} ({_count(n, 'vector')})"
+                                     for m, n in sorted(models.items())) or "none yet")]
+        rows += [(f"category {k}", str(v)) for k, v in sorted(t["by_category"].items())]
+        rows += [(f"scope {k}", str(v)) for k, v in sorted(t["by_scope"].items())]
+        render.table(f"{t['tier']} tier: {t['path']}", ["", ""], rows)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
 
 
 @main.command()

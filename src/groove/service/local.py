@@ -449,13 +449,20 @@ class LocalGroove:
 
     async def params(self, ctx: RequestContext, name: str | None = None, *,
                      tier: Tier = Tier.USER) -> builtins.list[SystemParam]:
+        """The adaptive parameters of `tier`. groove's built-in ones (the injection threshold
+        and budget) are there from the start, at their documented priors, even before an
+        outcome has moved (and stored) them."""
         store = await self.view(ctx).read_store(tier)
+        stored = {} if store is None else {p.name: p for p in await store.all_params()}
+        if tier is Tier.USER:
+            for builtin in (SystemParam.with_prior(INJECTION_THRESHOLD, *THRESHOLD_PRIOR),
+                            SystemParam.with_prior(INJECTION_BUDGET, *BUDGET_PRIOR)):
+                stored.setdefault(builtin.name, builtin)
         if name is None:
-            return [] if store is None else await store.all_params()
-        param = None if store is None else await store.get_param(name)
-        if param is None:
+            return sorted(stored.values(), key=lambda p: p.name)
+        if name not in stored:
             raise NotFound(name, "param")
-        return [param]
+        return [stored[name]]
 
     async def stats(self, ctx: RequestContext) -> builtins.list[dict[str, Any]]:
         tiers = self.view(ctx)
