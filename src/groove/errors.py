@@ -55,8 +55,9 @@ class DatabaseLocked(DatabaseError):
         holder = f" by process {holder_pid}" if holder_pid else " by another process"
         wait = f" after waiting {waited:.1f}s" if waited > 0 else ""
         super().__init__(
-            f"database {path} is locked{holder}{wait}; close the other groove process "
-            "(or wait for it to finish) and try again, or raise the lock timeout",
+            f"database {path} is locked{holder}{wait}; stop that process (a groove server: "
+            "groove server stop) or let it finish, or wait for it with --lock-timeout "
+            "SECONDS",
             path=path,
             code="locked",
         )
@@ -94,13 +95,16 @@ class NoProjectContext(GrooveError):
 class NoEnterpriseContext(GrooveError):
     """An enterprise tier was needed but the org is not configured."""
 
-    def __init__(self, org: str | None):
+    def __init__(self, org: str | None, known: list[str] | None = None):
         self.org = org
+        self.known = known or []
         what = f"org {org!r}" if org else "this project"
+        orgs = (f" (configured: {', '.join(self.known)})" if self.known
+                else " (no enterprise is configured)")
         super().__init__(
-            f"No enterprise context for {what}; add [enterprises.{org or '<org>'}] with a "
-            "db_path to the user config and `[groove] enterprise = \"<org>\"` to the "
-            "project's .vibes/config.toml"
+            f"No enterprise context for {what}{orgs}; add it with `groove config enterprise "
+            f"add {org or '<org>'} --db-path PATH --join`, or fix `[groove] enterprise` in "
+            "the project's .vibes/config.toml"
         )
 
 

@@ -170,7 +170,7 @@ class GrooveStorage:
     def _org_path(self, org: str | None) -> Path:
         org = org or self.context.org_id or self.declared_org
         if org is None or org not in self.config.enterprises:
-            raise NoEnterpriseContext(org)
+            raise NoEnterpriseContext(org, sorted(self.config.enterprises))
         return self.config.enterprises[org].db_path
 
     def is_open(self, tier: Tier) -> bool:

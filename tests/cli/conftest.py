@@ -18,7 +18,10 @@ Invoke = Callable[..., Result]
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GROOVE_CONFIG", str(tmp_path / "config" / "groove.toml"))
+    config = tmp_path / "config" / "groove.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("")  # an empty config: the defaults, and no note that it is missing
+    monkeypatch.setenv("GROOVE_CONFIG", str(config))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     return tmp_path

@@ -76,7 +76,8 @@ time.sleep(60)
 
 def test_locked_database_exits_3(tmp_path: Path) -> None:
     """While another process holds the user tier, a groove command waits its bounded time,
-    then exits 3 naming the path and the holder's pid."""
+    then exits 3 naming the path, the holder's pid and --lock-timeout; doctor's fix says
+    to stop that pid or wait."""
     env = {**os.environ, **_env(tmp_path)}
     user_db = tmp_path / "data" / "vibes" / "groove" / "user"
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(user_db)], stdout=subprocess.PIPE,
@@ -87,7 +88,12 @@ def test_locked_database_exits_3(tmp_path: Path) -> None:
                            capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
         assert r.returncode == 3, r.stderr
         assert str(user_db) in r.stderr and str(holder.pid) in r.stderr
-        assert "Traceback" not in r.stderr
+        assert "Traceback" not in r.stderr and "--lock-timeout" in r.stderr
+        r = subprocess.run([sys.executable, "-m", "groove", "doctor", "--skip-model",
+                            "--json"], capture_output=True, text=True, env=env, timeout=60,
+                           cwd=tmp_path)
+        user = next(c for c in json.loads(r.stdout)["checks"] if c["check"] == "user tier")
+        assert f"stop process {holder.pid}" in user["fix"] and "--lock-timeout" in user["fix"]
     finally:
         holder.kill()
         holder.wait()

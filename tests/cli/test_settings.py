@@ -15,7 +15,7 @@ def config_file(home: Path) -> Path:
 def test_list_shows_defaults_and_where(invoke: Invoke, home: Path) -> None:
     """list shows every setting, defaults included, and whether the file exists."""
     out = as_json(invoke("config", "list", "--json"))
-    assert out["file"] == str(config_file(home)) and out["exists"] is False
+    assert out["file"] == str(config_file(home)) and out["exists"] is True
     assert out["settings"]["hook_deadline"] == 2.0
     assert out["settings"]["server_idle_timeout"] == 1800.0
 
@@ -54,3 +54,10 @@ def test_enterprise_add_join_and_remove(invoke: Invoke, project: Path, home: Pat
         "settings"]
     assert "no enterprise 'acme'" in invoke("config", "enterprise", "remove", "acme",
                                             code=1).stderr
+
+
+def test_a_named_config_that_is_missing_is_noted(invoke: Invoke, home: Path) -> None:
+    """GROOVE_CONFIG naming a file that is not there: defaults apply, and stderr says so."""
+    config_file(home).unlink()
+    r = invoke("list")
+    assert f"note: config {config_file(home)} does not exist; using defaults" in r.stderr

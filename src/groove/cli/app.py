@@ -47,11 +47,16 @@ class State:
         self.lock_timeout = lock_timeout
         self.debug = debug
         self.no_server = no_server
+        self._noted = False
 
     def config_file(self) -> Path:
         return (self.config_path or default_config_path()).absolute()
 
     def config(self) -> GrooveConfig:
+        if self.config_path is not None and not self.config_path.exists() and not self._noted:
+            self._noted = True  # named by --config or GROOVE_CONFIG, yet not there: say so
+            click.echo(f"note: config {self.config_path} does not exist; using defaults "
+                       "(groove config set KEY VALUE creates it)", err=True)
         config = GrooveConfig.load(self.config_path)
         if self.lock_timeout is not None:
             config.lock_timeout = self.lock_timeout

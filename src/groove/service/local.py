@@ -55,7 +55,13 @@ from groove.domain.injection import (
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.tiered import Tier, TieredLearning
 from groove.embedder import EmbeddingLanes
-from groove.errors import GrooveError, NoEnterpriseContext, NotFound, ValidationError
+from groove.errors import (
+    DatabaseLocked,
+    GrooveError,
+    NoEnterpriseContext,
+    NotFound,
+    ValidationError,
+)
 from groove.learn import Capture, Rules, SessionReader, session_id_of
 from groove.learn.transcript import PromptCounter, last_prompt_is
 from groove.plugin import Capability, Harness, PluginContext
@@ -442,7 +448,7 @@ class LocalGroove:
         if org is None:
             return [e for e in self.config.enterprises.values() if e.sync_url]
         if org not in self.config.enterprises:
-            raise NoEnterpriseContext(org)
+            raise NoEnterpriseContext(org, sorted(self.config.enterprises))
         return [self.config.enterprises[org]]
 
     # -- the system ----------------------------------------------------------------
@@ -489,7 +495,10 @@ class LocalGroove:
         """Config, every tier (opens, schema, integrity) and the embedder, each with a fix."""
         report = DoctorReport()
         checks = report.checks
-        checks.append(Check("config", True, str(self.config.path)))
+        where = self.config.path
+        checks.append(Check("config", True, f"{where}" if where is not None and where.exists()
+                            else f"{where} does not exist: defaults apply (groove config set "
+                            "creates it)"))
         tiers = self.view(ctx)
         storage: GrooveStorage | None = tiers
         for tier in tiers.get_read_tiers():
@@ -509,6 +518,14 @@ class LocalGroove:
                     "export what is readable (groove export), then re-import it into a "
                     "fresh store" if problems else ""))
                 checks.append(_log_check(tier, await store.storage_stats()))
+            except DatabaseLocked as e:
+                holder = f"process {e.holder_pid}" if e.holder_pid else "the other process"
+                checks.append(Check(
+                    f"{tier.value} tier", False, str(e),
+                    f"stop {holder} (if it is a groove server: groove server stop), or wait "
+                    "for it: groove --lock-timeout 30 doctor"))
+                if tier is Tier.USER:
+                    storage = None
             except GrooveError as e:
                 checks.append(Check(f"{tier.value} tier", False, str(e), "see the message"))
                 if tier is Tier.USER:
