@@ -17,6 +17,8 @@ Each decision keeps its evidence: the rule, the turn, a short quote.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -69,6 +71,76 @@ def names(text: str) -> set[str]:
             if " " in span.strip() and len(span.split()[0]) >= 3}
 
 
+_PLACEHOLDER = re.compile(r"<[^<>\s]{1,40}>|\.\.\.|\u2026")
+
+
+def carries(token: str, turn: Turn) -> bool:
+    """Whether `turn` carries out `token`. A command (a token with a space) counts only
+    when the agent runs or writes it, not when it merely names it in a reply; a template
+    (`pnpm --filter <package> test`, `fmt.Errorf("...: %w", err)`) matches any filling
+    of its placeholders; a prefix (`chore:`) matches with a scope (`chore(db):`)."""
+    if " " in token.strip() and turn.kind is not TurnKind.TOOL_USE:
+        return False
+    pattern = _pattern(token)
+    return pattern.search(turn.text) is not None or (
+        turn.kind is TurnKind.TOOL_USE and pattern.search(_unescaped(turn.text)) is not None)
+
+
+def _unescaped(text: str) -> str:
+    """A tool input as the agent wrote it: its JSON string escapes undone."""
+    return text.replace('\\"', '"').replace("\\n", "\n").replace("\\t", "\t")
+
+
+@functools.lru_cache(maxsize=4096)
+def _pattern(token: str) -> re.Pattern[str]:
+    if re.fullmatch(r"[A-Za-z][\w-]*:", token):  # a commit-style prefix
+        return re.compile(re.escape(token[:-1]) + r"(?:\([^()\s]{1,40}\))?:")
+    parts = _PLACEHOLDER.split(token)
+    if len(parts) == 1:
+        return re.compile(re.escape(token))
+    # a template: its pieces in order, with room for what fills the placeholders and for
+    # arguments named otherwise (`fmt.Errorf("...: %w", err)` in `..., ev.ID, lastErr)`)
+    pieces = [r"[^\n]{0,30}?".join(re.escape(a) for a in re.findall(r"\w+|[^\w\s]+", part))
+              for part in parts]
+    return re.compile(r"[^\n]{0,80}?".join(p for p in pieces if p), re.IGNORECASE)
+
+
+_STOP = frozenset({
+    "a", "an", "the", "and", "or", "but", "if", "then", "than", "so", "to", "of", "in",
+    "on", "at", "by", "for", "with", "from", "into", "onto", "over", "under", "as", "is",
+    "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these",
+    "those", "there", "here", "we", "you", "they", "he", "she", "i", "me", "my", "our",
+    "your", "their", "them", "us", "do", "does", "did", "done", "not", "no", "never",
+    "always", "use", "uses", "using", "used", "prefer", "avoid", "instead", "rather",
+    "when", "while", "after", "before", "each", "every", "all", "any", "some", "more",
+    "most", "less", "only", "also", "just", "via", "per", "can", "could", "should", "would",
+    "must", "may", "might", "will", "shall", "need", "needs", "new", "old", "one", "two",
+    "first", "same", "other", "which", "who", "what", "where", "how", "why"
+})
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") \
+        else word
+
+
+def _words(text: str) -> str:
+    """`text` as lower-case stemmed words joined by spaces (for phrase matching)."""
+    return " " + " ".join(_stem(w) for w in _WORD.findall(text.lower())) + " "
+
+
+def key_phrases(description: str) -> set[str]:
+    """Two-word phrases of content words that say what a learning asks for ("named
+    exports", "constructor injection"): taken from before its first negation, since
+    after it comes what to avoid."""
+    negation = _NEGATION.search(description)
+    head = description[:negation.start()] if negation else description
+    words = [_stem(w) for w in _WORD.findall(head.lower())]
+    return {f" {a} {b} " for a, b in itertools.pairwise(words)
+            if a not in _STOP and b not in _STOP}
+
+
 def _rejected(token: str, text: str) -> bool:
     """Whether `text` pushes back on `token`: it stands within a few words after a
     negation ("don't run black", "not black"), not merely somewhere in the prompt ("we
@@ -110,6 +182,7 @@ class _Track:
     asked: set[str]
     warned: set[str]
     named: set[str]
+    phrases: set[str] = field(default_factory=set)
     followed: Evidence | None = None
     corrected: Evidence | None = None
     explicit: tuple[Outcome, Evidence] | None = None
@@ -143,8 +216,14 @@ def attribute(turns: Iterable[Turn], shown: Sequence[tuple[Injection, Learning]]
     tracks = []
     for injection, learning in shown:
         text = f"{learning.content.description}\n{learning.content.insight}"
-        asked, warned = code_tokens(text)
-        tracks.append(_Track(injection, learning, asked, warned, names(text)))
+        asked, warned = code_tokens(learning.content.description)
+        if not asked:  # the description names no code: the insight may
+            asked, more_warned = code_tokens(text)
+            warned |= more_warned
+        else:
+            warned |= code_tokens(learning.content.insight)[1] - asked
+        phrases = set() if asked else key_phrases(learning.content.description)
+        tracks.append(_Track(injection, learning, asked, warned, names(text), phrases))
     prompts: list[Turn] = []
     for turn in turns:
         if turn.sidechain:
@@ -161,10 +240,15 @@ def attribute(turns: Iterable[Turn], shown: Sequence[tuple[Injection, Learning]]
                                                _quote(turn.text), turn.tool_name or ""))
                 continue
             if turn.kind in (TurnKind.TOOL_USE, TurnKind.SAID) and t.followed is None:
-                hit = next((tok for tok in sorted(t.asked) if tok in turn.text), None)
+                hit = next((tok for tok in sorted(t.asked) if carries(tok, turn)), None)
+                phrase = None if hit else next(
+                    (p for p in sorted(t.phrases) if p in _words(turn.text)), None)
                 if hit is not None:
                     t.followed = Evidence("followed: uses its token", turn.index,
                                           _quote(turn.text), hit)
+                elif phrase is not None:
+                    t.followed = Evidence("followed: does what it names", turn.index,
+                                          _quote(turn.text), phrase)
                 elif len(t.actions) < MAX_ACTIONS and turn.kind is TurnKind.TOOL_USE:
                     t.actions.append((turn.index, turn.text[:500]))
             if turn.kind is TurnKind.PROMPT and t.followed is not None and t.corrected is None \
