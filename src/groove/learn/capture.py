@@ -29,7 +29,17 @@ MAX_PROMPT = 600
 FIX_WINDOW = 6
 """Tool calls after a failing command in which a working variant counts as its fix."""
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_SENTENCE = re.compile(r"[^\n]+?(?:[.!?](?=\s|$)|$)", re.MULTILINE)
+"""A sentence ends at . ! or ? before a space or the end, not inside `app/v2.py` or `...`."""
+_CLAUSE = re.compile(r",\s+(?:and\s+)?(?=(?:we\s+)?(?:always|never)\b)|;\s+|,\s+and\s+",
+                     re.IGNORECASE)
+"""Where a sentence holds a second rule: "..., and we never ...", "...; always ..."."""
+_CORRECTION_START = re.compile(r"^\s*(?:no|nope)\b[,.!]?\s*(?:(?:don'?t|do not)\s+"
+                               r"(?:use\s+)?|not\s+)(?P<y>[^,.;!?]{2,60}?)"
+                               r"(?:\s+(?:for|here|in|on)\b[^.;!?]*)?[.;!?]", re.IGNORECASE)
+_INSTRUCTION = re.compile(r"(?:^|[.;!?,]?\s+)(?:just\s+|please\s+)?use\s+"
+                          r"(?P<x>[^\s,;!?][^,;!?]{1,100}?)\s*(?:[,;!?]|\.(?=\s|$)|$)",
+                          re.IGNORECASE)
 _PREFERENCE = [
     ("use X, not Y", re.compile(
         r"\b(?:please\s+)?(?:always\s+)?use\s+(?P<x>[^,;.]{2,80}?)\s*(?:,|;|--|-)?\s*"
@@ -42,13 +52,16 @@ _PREFERENCE = [
         r"(?:use|run)\s+(?P<x>[^,;.]{2,80})", re.IGNORECASE)),
     ("always / never", re.compile(
         r"^(?:(?:please|and|also|from now on|going forward)[, ]+)*(?:we\s+)?"
-        r"(?P<verb>always|never)\s+(?P<x>[^.;!?]{4,140})", re.IGNORECASE)),
+        r"(?P<verb>always|never)\s+(?P<x>(?:[^.;!?]|\.(?!\s|$)){4,140})", re.IGNORECASE)),
     ("from now on", re.compile(r"^(?:from now on|going forward)[, ]+(?P<x>[^.;!?]{4,140})",
                                re.IGNORECASE)),
 ]
 _HEDGE = re.compile(r"\b(?:maybe|might|perhaps|not sure|i think|i guess|wonder|should we|"
                     r"do we|can we|could we|would it|is it|are we)\b", re.IGNORECASE)
 _QUOTED = re.compile(r"```|^\s*>|^\s{4,}\S", re.MULTILINE)
+_DANGLING = re.compile(r"^(?:\w+\s+)?(?:that|this|it|them|those|these)\b", re.IGNORECASE)
+_QUOTATION = re.compile(r"\"[^\"]{25,}\"|'[^']{25,}'")
+"""Quoted speech or pasted text inside a sentence (a short quoted key is fine)."""
 
 
 @dataclass(slots=True)
@@ -73,10 +86,11 @@ def _preferences(turn: Turn) -> list[Capture]:
     if len(text) > MAX_PROMPT or _QUOTED.search(text):
         return []
     out: list[Capture] = []
-    for raw in _SENTENCE.findall(text):
-        sentence = raw.strip()
+    clauses = [c.strip() for raw in _SENTENCE.findall(text)
+               for c in ([raw] if raw.strip().endswith("?") else _CLAUSE.split(raw))]
+    for sentence in clauses:
         if not sentence or sentence.endswith("?") or _HEDGE.search(sentence) \
-                or sentence.count('"') >= 2:
+                or _QUOTATION.search(sentence):
             continue
         for rule, pattern in _PREFERENCE:
             m = pattern.search(sentence)
@@ -84,6 +98,8 @@ def _preferences(turn: Turn) -> list[Capture]:
                 continue
             groups = m.groupdict()
             x = (groups.get("x") or "").strip(" `'\"")
+            if _DANGLING.match(x):
+                continue  # "we always use that": what "that" is lies elsewhere
             y = (groups.get("y") or "").strip(" `'\"")
             if groups.get("verb"):
                 description = f"{groups['verb'].capitalize()} {x}"
@@ -97,7 +113,25 @@ def _preferences(turn: Turn) -> list[Capture]:
             out.append(Capture(description.rstrip(" ,"), insight, LearningCategory.PREFERENCE,
                                turn.index, rule, sentence[:160], len(out)))
             break
+    if not out:
+        out += _corrected_then_told(turn, text)
     return out
+
+
+def _corrected_then_told(turn: Turn, text: str) -> list[Capture]:
+    """A prompt that pushes back ("no, don't use find_each ...") and then says what to use
+    instead ("... just use .order(:created_at).each"): the instruction, with what it
+    replaces."""
+    wrong = _CORRECTION_START.match(text)
+    told = [m for m in _INSTRUCTION.finditer(text, wrong.end())
+            if not _DANGLING.match(m.group("x"))] if wrong else []
+    if wrong is None or not told:
+        return []
+    x = told[-1].group("x").strip(" `'\"")
+    y = wrong.group("y").strip(" `'\"")
+    description = f"Use {x}, not {y}" if len(y.split()) <= 4 else f"Use {x}"
+    return [Capture(description, " ".join(text.split())[:300], LearningCategory.PREFERENCE,
+                    turn.index, "correction, then what to use", text[:160])]
 
 
 def _command(turn: Turn) -> str | None:
@@ -112,14 +146,20 @@ def _program(command: str) -> str:
     return words[0].rsplit("/", 1)[-1] if words else ""
 
 
+def _target(word: str) -> str:
+    """A target as Python names it either way: `trainer/train.py` and `trainer.train`."""
+    return word.removesuffix(".py").replace("/", ".").strip(".")
+
+
 def _variant_of(bad: str, good: str) -> bool:
     """Whether `good` is another way of running `bad` on the same targets (a different
-    invocation or flags), not the same program on something else."""
+    invocation or flags; a script path run as its module), not the same program on
+    something else."""
     program = _program(bad)
-    words = good.split()
+    words = {_target(w) for w in good.split()}
     targets = [w for w in bad.split()[1:] if not w.startswith("-") and "=" not in w]
     return bool(program) and (program in words or _program(good) == program) \
-        and all(t in words for t in targets)
+        and all(_target(t) in words for t in targets)
 
 
 def capture(turns: Iterable[Turn]) -> list[Capture]:
