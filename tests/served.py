@@ -4,13 +4,17 @@ thread of the test process (so tests can reach into it), with the hash embedder.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from groove.config import GrooveConfig
 from groove.runtime import RuntimePaths
@@ -72,3 +76,27 @@ def served(config: GrooveConfig, paths: RuntimePaths | None = None,
     finally:
         s.stop()
         shutil.rmtree(paths.dir.parent, ignore_errors=True)
+
+
+@contextmanager
+def server_home(root: Path, monkeypatch: Any, extra_config: str = "") -> Iterator[RuntimePaths]:
+    """An isolated user home whose groove server is the real `groove serve` (started by
+    whoever needs it first), stopped afterwards, and killed if it does not stop."""
+    from groove.client import probe, stop_server
+    from groove.runtime import runtime_paths
+
+    short = short_runtime()
+    (root / "groove.toml").write_text(f'user_db_path = "{root / "user"}"\n{extra_config}')
+    monkeypatch.setenv("GROOVE_CONFIG", str(root / "groove.toml"))
+    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(short.dir))
+    monkeypatch.setenv("GROOVE_LOG_DIR", str(short.log_dir))
+    monkeypatch.delenv("GROOVE_NO_SERVER", raising=False)
+    try:
+        yield runtime_paths()
+    finally:
+        status = probe(runtime_paths())
+        stop_server(runtime_paths())
+        if status is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(status["pid"], signal.SIGKILL)
+        shutil.rmtree(short.dir.parent, ignore_errors=True)

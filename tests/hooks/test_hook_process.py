@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -15,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from groove.client import probe, stop_server
-from groove.runtime import RuntimePaths, runtime_paths
-from tests.served import short_runtime
+from groove.client import probe
+from groove.runtime import RuntimePaths
+from tests.served import server_home
 
 pytestmark = pytest.mark.slow
 GROOVE = str(Path(sys.executable).with_name("groove"))
@@ -25,20 +21,8 @@ GROOVE = str(Path(sys.executable).with_name("groove"))
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePaths]:
-    short = short_runtime()
-    (tmp_path / "groove.toml").write_text(
-        f'user_db_path = "{tmp_path / "user"}"\nhook_deadline = 2.0\n')
-    monkeypatch.setenv("GROOVE_CONFIG", str(tmp_path / "groove.toml"))
-    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(short.dir))
-    monkeypatch.setenv("GROOVE_LOG_DIR", str(short.log_dir))
-    monkeypatch.delenv("GROOVE_NO_SERVER")
-    yield runtime_paths()
-    st = probe(runtime_paths())
-    stop_server(runtime_paths())
-    if st is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(st["pid"], signal.SIGKILL)
-    shutil.rmtree(short.dir.parent, ignore_errors=True)
+    with server_home(tmp_path, monkeypatch, "hook_deadline = 2.0\n") as paths:
+        yield paths
 
 
 def test_first_hook_starts_the_server_and_stays_in_its_deadline(home: RuntimePaths,

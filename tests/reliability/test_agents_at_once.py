@@ -5,11 +5,8 @@ answered within its deadline."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -20,11 +17,11 @@ from pathlib import Path
 import pytest
 from mcp.client.stdio import StdioServerParameters
 
-from groove.client import ensure_server, probe, stop_server
+from groove.client import ensure_server, probe
 from groove.client.transport import call
-from groove.runtime import RuntimePaths, runtime_paths
+from groove.runtime import RuntimePaths
 from mcp import Client
-from tests.served import short_runtime
+from tests.served import server_home
 
 pytestmark = pytest.mark.slow
 GROOVE = str(Path(sys.executable).with_name("groove"))
@@ -33,20 +30,8 @@ DEADLINE = 2.0
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePaths]:
-    short = short_runtime()
-    (tmp_path / "groove.toml").write_text(
-        f'user_db_path = "{tmp_path / "user"}"\nhook_deadline = {DEADLINE}\n')
-    monkeypatch.setenv("GROOVE_CONFIG", str(tmp_path / "groove.toml"))
-    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(short.dir))
-    monkeypatch.setenv("GROOVE_LOG_DIR", str(short.log_dir))
-    monkeypatch.delenv("GROOVE_NO_SERVER")
-    yield runtime_paths()
-    st = probe(runtime_paths())
-    stop_server(runtime_paths())
-    if st is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(st["pid"], signal.SIGKILL)
-    shutil.rmtree(short.dir.parent, ignore_errors=True)
+    with server_home(tmp_path, monkeypatch, f"hook_deadline = {DEADLINE}\n") as paths:
+        yield paths
 
 
 async def mcp_agent(project: Path, n: int) -> list[str]:

@@ -3,10 +3,7 @@ is there, the store is healthy, and stale socket and lock files stop no one."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from groove.client import ensure_server, probe, stop_server
+from groove.client import ensure_server, probe
 from groove.client.transport import call
 from groove.config import GrooveConfig
 from groove.domain import Outcome
 from groove.errors import GrooveError
-from groove.runtime import RuntimePaths, runtime_paths
+from groove.runtime import RuntimePaths
 from groove.service import LocalGroove, RequestContext
 from groove.testing import HashEmbedder
-from tests.served import short_runtime
+from tests.served import server_home
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
@@ -34,19 +31,8 @@ ROUNDS = 50
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePaths]:
-    short = short_runtime()
-    (tmp_path / "groove.toml").write_text(f'user_db_path = "{tmp_path / "user"}"\n')
-    monkeypatch.setenv("GROOVE_CONFIG", str(tmp_path / "groove.toml"))
-    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(short.dir))
-    monkeypatch.setenv("GROOVE_LOG_DIR", str(short.log_dir))
-    monkeypatch.delenv("GROOVE_NO_SERVER")
-    yield runtime_paths()
-    st = probe(runtime_paths())
-    stop_server(runtime_paths())
-    if st is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(st["pid"], signal.SIGKILL)
-    shutil.rmtree(short.dir.parent, ignore_errors=True)
+    with server_home(tmp_path, monkeypatch) as paths:
+        yield paths
 
 
 class Writer(threading.Thread):

@@ -3,10 +3,7 @@ error, exactly one server started however many clients race to start it."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from groove.client import ensure_server, probe, stop_server
+from groove.client import ensure_server, probe
 from groove.client.transport import call
-from groove.runtime import RuntimePaths, runtime_paths
-from tests.served import short_runtime
+from groove.runtime import RuntimePaths
+from tests.served import server_home
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
@@ -25,21 +22,8 @@ HERE = Path(__file__).parent
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RuntimePaths]:
-    """A user home whose server is the real `groove serve`, stopped afterwards."""
-    short = short_runtime()
-    (tmp_path / "groove.toml").write_text(f'user_db_path = "{tmp_path / "user"}"\n')
-    monkeypatch.setenv("GROOVE_CONFIG", str(tmp_path / "groove.toml"))
-    monkeypatch.setenv("GROOVE_RUNTIME_DIR", str(short.dir))
-    monkeypatch.setenv("GROOVE_LOG_DIR", str(short.log_dir))
-    monkeypatch.delenv("GROOVE_NO_SERVER")
-    paths = runtime_paths()
-    yield paths
-    st = probe(paths)
-    stop_server(paths)
-    if st is not None:  # it did not stop: do not leave it behind
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(st["pid"], 9)
-    shutil.rmtree(short.dir.parent, ignore_errors=True)
+    with server_home(tmp_path, monkeypatch) as paths:
+        yield paths
 
 
 def _clients(n: int, argv: list[str]) -> list[subprocess.Popen[str]]:
