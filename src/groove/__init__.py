@@ -135,7 +135,7 @@ _EXPORTS = {
     "ValidationError": "groove.errors",
 }
 
-__version__ = "0.1.0"
+from groove.version import __version__ as __version__  # noqa: E402
 
 __all__ = [
     "CURRENT_SCHEMA_VERSION",
