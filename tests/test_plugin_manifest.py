@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 from groove.hooks.handlers import HANDLERS
 from groove.hooks.settings import ENTRIES
+from groove.version import __version__
 
 ROOT = Path(__file__).parent.parent
 PLUGIN = ROOT / "plugins" / "groove"
@@ -31,8 +31,7 @@ def test_manifest_names_the_plugin_and_its_version() -> None:
     """plugin.json: a kebab-case name; its version is the package's."""
     manifest = load(PLUGIN / ".claude-plugin" / "plugin.json")
     assert re.fullmatch(r"[a-z][a-z0-9-]*", manifest["name"]) and manifest["name"] == "groove"
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    assert manifest["version"] == version
+    assert manifest["version"] == __version__
     assert sorted(p.name for p in (PLUGIN / ".claude-plugin").iterdir()) == ["plugin.json"]
 
 
