@@ -9,6 +9,7 @@ directory, never to a terminal an agent reads.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import os
 import stat
@@ -132,3 +133,24 @@ def release_spawn_lock() -> None:
     if fd is not None and fd.isdigit():
         with contextlib.suppress(OSError):
             os.close(int(fd))
+
+
+MALLOC_ARENAS = 2
+"""glibc arenas for a long-lived groove process (see `limit_malloc_arenas`)."""
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for this process (M_ARENA_MAX); True if it took.
+
+    glibc gives threads that allocate at once arenas of their own (up to 8 per core) and
+    keeps what they free. The server runs a writer and readers per tier, the engine's
+    and the event loop's threads: measured with 10 tiers taking 6,000 writes each
+    (`python -m bench.memory --tiers 10 --n 3000 --writes 6000`), RSS 1,551 MB with
+    glibc's default against 641 MB with 2 arenas, at the same speed.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-8, arenas))  # -8: M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc: nothing to cap
+        return False
+

@@ -1,12 +1,16 @@
-"""Many threads on one store: exact counts, no busy errors reach the caller."""
+"""Many threads on one store: exact counts, no busy errors reach the caller; reads side
+by side, writes alone."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 from groove import CozoStore, LearningRelation, Outcome, RelationType
+from groove.store.cozo import ReadWriteLock
+from groove.testing import HashEmbedder
 from tests.conftest import make_learning
 
 
@@ -48,5 +52,91 @@ async def test_eight_threads_record_outcomes_exactly(tmp_path: Path, engine: str
     assert abs(stats.confidence_beta - (1 + 200 * 0.1 + 200 * 1.5)) < 1e-9
     assert await store.count() == 1 + 8 * 4
     assert len(await store.get_relations(learning.id)) == 32
+    assert await store.check_integrity() == []
+    await store.close()
+
+
+def test_reads_run_side_by_side() -> None:
+    """Two readers hold the store's lock at the same time."""
+    lock = ReadWriteLock()
+    both_in = threading.Barrier(2, timeout=5)
+
+    def reader() -> None:
+        with lock.reading():
+            both_in.wait()  # raises BrokenBarrierError if the other cannot get in
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert not both_in.broken
+
+
+def test_a_write_runs_alone_and_goes_before_later_reads() -> None:
+    """A writer waits for the readers inside, runs alone, and a reader that comes
+    while it waits runs after it."""
+    lock = ReadWriteLock()
+    order: list[str] = []
+    first_in, release_first = threading.Event(), threading.Event()
+
+    def first_reader() -> None:
+        with lock.reading():
+            first_in.set()
+            release_first.wait(5)
+            order.append("first read")
+
+    def writer() -> None:
+        with lock.writing():
+            order.append("write")
+
+    def late_reader() -> None:
+        with lock.reading():
+            order.append("late read")
+
+    t1 = threading.Thread(target=first_reader)
+    t1.start()
+    assert first_in.wait(5)
+    t2 = threading.Thread(target=writer)
+    t2.start()
+    while not lock._writers_waiting:  # the writer is queued behind the first reader
+        time.sleep(0.001)
+    t3 = threading.Thread(target=late_reader)
+    t3.start()
+    time.sleep(0.05)
+    assert order == []  # the writer waits for the reader; the late reader for the writer
+    release_first.set()
+    for t in (t1, t2, t3):
+        t.join(5)
+    assert order == ["first read", "write", "late read"]
+
+
+async def test_searches_and_writes_at_once_see_whole_writes(tmp_path: Path) -> None:
+    """Searches from many tasks beside a stream of writes on one store: every search
+    answers, never sees half a write, and the writes all land."""
+    embedder = HashEmbedder()
+    store = await CozoStore.open(tmp_path / "db")
+    base = [make_learning(f"base learning {i}") for i in range(200)]
+    await store.store_many(base, list(embedder.embed([x.content.description for x in base])))
+    stop = asyncio.Event()
+
+    async def searcher(k: int) -> int:
+        n = 0
+        while not stop.is_set():
+            hits = await store.semantic_search(embedder.embed([f"base learning {k}"])[0], 5)
+            assert len(hits) == 5 and all(-1.0001 <= s <= 1.0001 for _, s in hits)
+            n += 1
+        return n
+
+    async def writer() -> None:
+        for i in range(60):
+            x = make_learning(f"new learning {i}")
+            await store.store(x, embedder.embed([x.content.description])[0])
+            await store.record_outcome(base[i].id, Outcome.HELPFUL)
+        stop.set()
+
+    results = await asyncio.gather(writer(), *(searcher(k) for k in range(6)))
+    assert all(n > 0 for n in results[1:])
+    assert await store.count() == 260
     assert await store.check_integrity() == []
     await store.close()

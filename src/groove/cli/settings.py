@@ -13,7 +13,7 @@ import click
 from groove.cli import render
 from groove.cli.app import EXIT_USER, State, json_option, main
 from groove.config import (
-    SECONDS_SETTINGS,
+    NUMBER_SETTINGS,
     EnterpriseConfig,
     GrooveConfig,
     find_project_root,
@@ -22,7 +22,7 @@ from groove.config import (
 from groove.errors import ConfigError, GrooveError
 
 pass_state = click.make_pass_decorator(State)
-KEYS = ("user_db_path", "user_id", "engine", *SECONDS_SETTINGS)
+KEYS = ("user_db_path", "user_id", "engine", *NUMBER_SETTINGS)
 
 
 def _values(config: GrooveConfig) -> dict[str, Any]:
@@ -106,11 +106,12 @@ def set_(state: State, key: str, value: str) -> None:
 
 
 def _typed(key: str, value: str) -> Any:
-    if key in SECONDS_SETTINGS:
+    if key in NUMBER_SETTINGS:
         try:
             return float(value)
         except ValueError:
-            raise ConfigError(f"{key} must be a number of seconds, not {value!r}") from None
+            raise ConfigError(f"{key} must be a number of {NUMBER_SETTINGS[key]}, "
+                              f"not {value!r}") from None
     return value
 
 

@@ -28,12 +28,14 @@ from groove.runtime import (
     RuntimePaths,
     groove_version,
     hold_lock,
+    limit_malloc_arenas,
     private_dir,
     release_spawn_lock,
     runtime_paths,
 )
 from groove.server.app import GrooveServer
 from groove.service import LocalGroove, RequestContext
+from groove.store import engine
 
 log = logging.getLogger("groove.server")
 
@@ -84,6 +86,9 @@ async def _serve_locked(config: GrooveConfig, paths: RuntimePaths, embedder: Emb
         embedder = DefaultEmbedder()
     with contextlib.suppress(FileNotFoundError):
         paths.socket.unlink()  # we hold the lock: whoever made it is dead
+    limit_malloc_arenas()
+    # 0 (the default): a cache and memtables per database; see GrooveConfig
+    engine.share_memory(int(config.server_memory_mb * (1 << 20)))
     api = LocalGroove(config, embedder=embedder)
     server = GrooveServer(api, socket_path=paths.socket, project_idle=project_idle,
                           idle_timeout=config.server_idle_timeout if idle_timeout is None

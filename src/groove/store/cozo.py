@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import functools
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -92,19 +92,77 @@ def _scope_strings(scope: ScopeFilter) -> list[str] | None:
     return [s.to_db_string() for s in scope]
 
 
-def _in_thread(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Expose a blocking method as a coroutine that runs it on the store's worker thread."""
+READERS = 4
+"""Reader threads per store."""
 
-    @functools.wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        store = args[0]
-        assert isinstance(store, CozoStore)
-        if store._engine.closed:
-            raise StoreClosed(store.path)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(store._worker, functools.partial(fn, *args, **kwargs))
 
-    return wrapper
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer goes before readers that come after
+    it, so a steady stream of searches cannot starve a write."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+def _on(writes: bool) -> Callable[[Callable[P, T]], Callable[P, Coroutine[Any, Any, T]]]:
+    """Expose a blocking method as a coroutine. A write runs on the store's one writer
+    thread, alone (no read runs meanwhile), so writes to a store are serialised; a read
+    runs on the store's reader threads, several at once (the engine and numpy release
+    the GIL), never beside a write."""
+
+    def decorate(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            store = args[0]
+            assert isinstance(store, CozoStore)
+            if store._engine.closed:
+                raise StoreClosed(store.path)
+            pool, hold = ((store._worker, store._exclusive) if writes
+                          else (store._readers, store._shared))
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, functools.partial(hold, fn, *args, **kwargs))
+
+        return wrapper
+
+    return decorate
+
+
+_writing = _on(writes=True)
+_reading = _on(writes=False)
 
 
 class CozoStore:
@@ -115,10 +173,14 @@ class CozoStore:
     """
 
     def __init__(self, engine: Engine, dim: int, version: int):
-        # One worker thread per store: calls reuse a warm thread (a pool rotating through
-        # cold threads measured ~0.6 ms slower per search here), and the database sees one
-        # caller at a time. A long call (an import) delays the store's other calls.
+        # One writer thread and a few reader threads per store, behind a readers-writer
+        # lock: reads run side by side, a write runs alone, and writes queue in order. A
+        # long write (an import) delays the store's reads; a waiting write goes before
+        # reads that arrive after it.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="groove-store")
+        self._readers = ThreadPoolExecutor(max_workers=READERS,
+                                           thread_name_prefix="groove-store-read")
+        self._rw = ReadWriteLock()
         self._engine = engine
         self.dim = dim
         self.schema_version = version
@@ -166,15 +228,29 @@ class CozoStore:
         if self._engine.closed:
             return
         try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._close)
+            await asyncio.get_running_loop().run_in_executor(
+                self._worker, self._exclusive, self._close)
         finally:
-            self._worker.shutdown(wait=False)
+            self._shutdown()
 
     def close_sync(self) -> None:
         try:
-            self._close()
+            with self._rw.writing():
+                self._close()
         finally:
-            self._worker.shutdown(wait=False)
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        self._worker.shutdown(wait=False)
+        self._readers.shutdown(wait=False)
+
+    def _exclusive(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._rw.writing():
+            return fn(*args, **kwargs)
+
+    def _shared(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._rw.reading():
+            return fn(*args, **kwargs)
 
     def _close(self) -> None:
         """Save the vector side file (it never raises); rewrite the database when its logs
@@ -220,13 +296,13 @@ class CozoStore:
     def is_initialized(self) -> bool:
         return self.schema_version == CURRENT_SCHEMA_VERSION
 
-    @_in_thread
+    @_reading
     def get_schema_version(self) -> int:
         return _schema_version(self._engine)
 
     # -- learnings ---------------------------------------------------------------
 
-    @_in_thread
+    @_writing
     def store(self, learning: Learning, embedding: Embedding | None = None,
               model_id: str | None = None,
               relations: Sequence[LearningRelation] = (),
@@ -247,7 +323,7 @@ class CozoStore:
             self._write_new([learning], [usage or UsageStats()], [vector], model, extra=extra)
         return learning.id
 
-    @_in_thread
+    @_writing
     def store_many(self, learnings: Sequence[Learning],
                    embeddings: Sequence[Embedding] | None = None,
                    model_id: str | None = None,
@@ -310,12 +386,12 @@ class CozoStore:
                                    [x.scope.to_db_string() for x, _ in with_vec],
                                    [x.category.value for x, _ in with_vec])
 
-    @_in_thread
+    @_reading
     def get(self, id: LearningId) -> Learning | None:
         rows = self._engine.query(Q.GET_LEARNING, {"id": str(id)})
         return codec.row_learning(rows[0]) if rows else None
 
-    @_in_thread
+    @_reading
     def get_many(self, ids: Sequence[LearningId]) -> list[Learning]:
         return self._get_many([str(i) for i in ids])
 
@@ -325,7 +401,7 @@ class CozoStore:
         by_id = {r[0]: r for r in self._engine.query(Q.GET_LEARNINGS, {"ids": list(ids)})}
         return [codec.row_learning(by_id[i]) for i in ids if i in by_id]
 
-    @_in_thread
+    @_writing
     def update(self, learning: Learning, embedding: Embedding | None = None,
                model_id: str | None = None) -> Learning:
         """Replace a stored learning's fields and return it as stored: `updated_at` is now,
@@ -367,17 +443,17 @@ class CozoStore:
             self._keywords_upsert([learning])
         return learning
 
-    @_in_thread
+    @_reading
     def find_by_scope(self, scope: Scope) -> list[Learning]:
         s = scope.to_db_string()
         return [codec.row_learning(r) for r in self._engine.query(Q.BY_SCOPE, {"scope": s})]
 
-    @_in_thread
+    @_reading
     def find_by_category(self, category: LearningCategory) -> list[Learning]:
         c = LearningCategory.parse(str(category)).value
         return [codec.row_learning(r) for r in self._engine.query(Q.BY_CATEGORY, {"category": c})]
 
-    @_in_thread
+    @_reading
     def list_learnings(self, scope: Scope | None = None,
                        category: LearningCategory | None = None, sort: str = "confidence",
                        limit: int | None = None) -> list[Learning]:
@@ -408,12 +484,12 @@ class CozoStore:
             params["limit"] = int(limit)
         return self._get_many([r[-1] for r in self._engine.query(script, params)])
 
-    @_in_thread
+    @_reading
     def all_learnings(self) -> list[Learning]:
         rows = self._engine.query(Q.ALL_LEARNINGS + " :order created_at")
         return [codec.row_learning(r) for r in rows]
 
-    @_in_thread
+    @_reading
     def resolve_prefix(self, prefix: str) -> list[LearningId]:
         """Ids (at most 50 of each kind) that `prefix` abbreviates: ids starting with it
         (git-style), and ids ending with it when it is a handle (`short_id`: the last 8
@@ -426,7 +502,7 @@ class CozoStore:
                 Q.IDS_WITH_HANDLE, {"handle": text[-HANDLE_LEN:], "suffix": text})}
         return sorted(LearningId(i) for i in found)
 
-    @_in_thread
+    @_writing
     def delete(self, id: LearningId) -> bool:
         """Remove a learning with its usage stats, embedding and every relation touching it."""
         key = str(id)
@@ -441,26 +517,26 @@ class CozoStore:
                 self._keywords.remove(key)
         return True
 
-    @_in_thread
+    @_reading
     def count(self) -> int:
         return int(self._engine.query(Q.COUNT)[0][0])
 
-    @_in_thread
+    @_reading
     def count_by_scope(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._engine.query(Q.COUNT_BY_SCOPE)}
 
-    @_in_thread
+    @_reading
     def count_by_category(self) -> dict[LearningCategory, int]:
         return {LearningCategory(r[0]): int(r[1]) for r in self._engine.query(Q.COUNT_BY_CATEGORY)}
 
     # -- usage -------------------------------------------------------------------
 
-    @_in_thread
+    @_reading
     def get_usage(self, id: LearningId) -> UsageStats | None:
         rows = self._engine.query(Q.GET_USAGE, {"id": str(id)})
         return codec.row_usage(rows[0]) if rows else None
 
-    @_in_thread
+    @_reading
     def get_usages(self, ids: Sequence[LearningId]) -> dict[LearningId, UsageStats]:
         """Usage stats of many learnings in one query (ranking needs every candidate's)."""
         if not ids:
@@ -468,13 +544,13 @@ class CozoStore:
         rows = self._engine.query(Q.GET_USAGES, {"ids": [str(i) for i in ids]})
         return {LearningId(r[0]): codec.row_usage(r) for r in rows}
 
-    @_in_thread
+    @_writing
     def update_usage(self, id: LearningId, stats: UsageStats) -> None:
         """Replace usage stats; the learning's confidence follows in the same transaction."""
         with self._engine.write_lock():
             self._put_usage(id, stats)
 
-    @_in_thread
+    @_writing
     def record_outcome(self, id: LearningId, outcome: Outcome, *,
                        log_event: bool = False) -> UsageStats:
         """Apply one outcome to the learning's posterior and its confidence, atomically;
@@ -494,7 +570,7 @@ class CozoStore:
 
     # -- injections (per agent session) -------------------------------------------
 
-    @_in_thread
+    @_writing
     def record_injections(self, injections: Sequence[Injection]) -> list[Injection]:
         """Keep the first record of each learning per session; returns the ones new here."""
         with self._engine.write_lock():
@@ -506,18 +582,18 @@ class CozoStore:
                                     {"injections": [codec.injection_row(i) for i in new]})
         return new
 
-    @_in_thread
+    @_reading
     def learning_injections(self, id: LearningId) -> list[Injection]:
         """Every session this learning was shown to, with the outcome credited and why."""
         rows = self._engine.query(Q.LEARNING_INJECTIONS, {"id": str(id)})
         return sorted(map(codec.row_injection, rows), key=lambda i: i.injected_at)
 
-    @_in_thread
+    @_reading
     def session_injections(self, session_id: str) -> list[Injection]:
         rows = self._engine.query(Q.SESSION_INJECTIONS, {"session": session_id})
         return sorted(map(codec.row_injection, rows), key=lambda i: i.injected_at)
 
-    @_in_thread
+    @_writing
     def credit_outcome(self, session_id: str, id: LearningId, outcome: Outcome,
                        source: OutcomeSource, evidence: str | None = None, *,
                        log_event: bool = False) -> tuple[UsageStats, Injection, bool]:
@@ -556,7 +632,7 @@ class CozoStore:
 
     # -- captures ------------------------------------------------------------------
 
-    @_in_thread
+    @_writing
     def store_capture(self, learning: Learning, embedding: Embedding | None,
                       model_id: str | None, usage: UsageStats, record: CaptureRecord) -> bool:
         """Store a captured learning and where it came from in one transaction; a capture
@@ -571,18 +647,18 @@ class CozoStore:
                 Q.PUT_CAPTURES, {"captures": [codec.capture_row(record)]}))
         return True
 
-    @_in_thread
+    @_reading
     def has_capture(self, session_id: str, turn: int, rule: str) -> bool:
         return bool(self._engine.query(Q.GET_CAPTURE, {"session": session_id, "turn": turn,
                                                        "rule": rule}))
 
-    @_in_thread
+    @_reading
     def captures(self, status: CaptureStatus | None = None) -> list[CaptureRecord]:
         found = map(codec.row_capture, self._engine.query(Q.ALL_CAPTURES))
         return sorted((c for c in found if status is None or c.status is status),
                       key=lambda c: c.captured_at)
 
-    @_in_thread
+    @_writing
     def review_capture(self, id: LearningId, status: CaptureStatus,
                        usage: UsageStats | None = None) -> list[CaptureRecord]:
         """Set the review status of a learning's captures (and its usage, e.g. the prior's
@@ -617,7 +693,7 @@ class CozoStore:
 
     # -- relations ---------------------------------------------------------------
 
-    @_in_thread
+    @_writing
     def store_relation(self, relation: LearningRelation) -> None:
         """Store an edge. Both ends must exist here, except the far end of a cross-tier
         type (derived_from, supersedes, contradicts), which may live in another tier."""
@@ -637,12 +713,12 @@ class CozoStore:
         ids = list(ids)
         return {r[0] for r in self._engine.query(Q.EXISTING_IDS, {"ids": ids})} if ids else set()
 
-    @_in_thread
+    @_reading
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of `ids` are learnings here (one keyed query)."""
         return self._existing(ids)
 
-    @_in_thread
+    @_reading
     def cross_tier_targets(self) -> dict[str, list[LearningRelation]]:
         """Far ends of this store's cross-tier edges that are not learnings here, with the
         edges pointing at each: candidates for `groove doctor`'s dangling-edge check."""
@@ -653,7 +729,7 @@ class CozoStore:
         here = self._existing(out)
         return {k: v for k, v in out.items() if k not in here}
 
-    @_in_thread
+    @_reading
     def relations_among(self, ids: Sequence[LearningId]) -> list[LearningRelation]:
         """Every edge with at least one end in `ids`, in one query."""
         if not ids:
@@ -661,7 +737,7 @@ class CozoStore:
         rows = self._engine.query(Q.RELATIONS_AMONG, {"ids": [str(i) for i in ids]})
         return [codec.row_relation(r) for r in rows]
 
-    @_in_thread
+    @_reading
     def get_relations(self, id: LearningId, direction: Direction = Direction.BOTH
                       ) -> list[LearningRelation]:
         rows: list[list[Any]] = []
@@ -688,22 +764,22 @@ class CozoStore:
 
     # -- params ------------------------------------------------------------------
 
-    @_in_thread
+    @_reading
     def get_param(self, name: str) -> SystemParam | None:
         rows = self._engine.query(Q.GET_PARAM, {"name": name})
         return codec.row_param(rows[0]) if rows else None
 
-    @_in_thread
+    @_writing
     def store_param(self, param: SystemParam) -> None:
         self._engine.mutate(Q.PUT_PARAMS, {"params": [codec.param_row(param)]})
 
-    @_in_thread
+    @_reading
     def all_params(self) -> list[SystemParam]:
         return [codec.row_param(r) for r in self._engine.query(Q.ALL_PARAMS)]
 
     # -- embeddings and search ---------------------------------------------------
 
-    @_in_thread
+    @_writing
     def store_embedding(self, id: LearningId, embedding: Embedding,
                         model_id: str | None = None) -> None:
         """Attach (or replace) a learning's vector; `model_id` names the model that made it."""
@@ -721,7 +797,7 @@ class CozoStore:
                 with self._index_lock:
                     index.upsert(str(id), vector, rows[0][1], rows[0][2])
 
-    @_in_thread
+    @_reading
     def get_embedding(self, id: LearningId) -> tuple[Vector, str] | None:
         """A learning's stored vector and the model that made it (a point read)."""
         import numpy as np
@@ -731,16 +807,16 @@ class CozoStore:
             return None
         return np.frombuffer(rows[0][1], dtype=np.float32).copy(), str(rows[0][0])
 
-    @_in_thread
+    @_reading
     def embedding_model(self) -> str | None:
         """The model whose vectors this store holds (None while it holds none)."""
         return self._stored_model_id()
 
-    @_in_thread
+    @_reading
     def embedding_models(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._engine.query(Q.EMBEDDING_MODELS)}
 
-    @_in_thread
+    @_reading
     def semantic_search(
         self, embedding: Embedding, limit: int = 10, scope: ScopeFilter = None,
         category: LearningCategory | None = None,
@@ -751,13 +827,13 @@ class CozoStore:
         cats = None if category is None else [LearningCategory.parse(str(category)).value]
         return self._search(embedding, limit, scopes=_scope_strings(scope), categories=cats)
 
-    @_in_thread
+    @_reading
     def find_similar(self, embedding: Embedding, threshold: float, limit: int = 10
                      ) -> list[tuple[Learning, float]]:
         """Learnings with cosine similarity >= `threshold` (in [-1, 1]), best first."""
         return self._search(embedding, limit, threshold=threshold)
 
-    @_in_thread
+    @_reading
     def find_for_injection(self, scope: ScopeFilter, embedding: Embedding | None,
                            limit: int) -> list[tuple[Learning, float]]:
         """What to inject into a session: by similarity to `embedding` when given (score is
@@ -784,7 +860,7 @@ class CozoStore:
         found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
         return [(found[i], score) for i, score in hits if i in found]
 
-    @_in_thread
+    @_reading
     def retrieve(self, embedding: Embedding, text: str | None, limit: int,
                  scope: ScopeFilter = None, category: LearningCategory | None = None
                  ) -> Retrieval:
@@ -816,7 +892,7 @@ class CozoStore:
 
     # -- keywords ----------------------------------------------------------------
 
-    @_in_thread
+    @_reading
     def keyword_search(self, query: str, limit: int = 10, scope: ScopeFilter = None,
                        category: LearningCategory | None = None
                        ) -> list[tuple[Learning, float]]:
@@ -827,7 +903,7 @@ class CozoStore:
         found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
         return [(found[i], score) for i, score in hits if i in found]
 
-    @_in_thread
+    @_reading
     def similarities(self, embedding: Embedding, ids: Sequence[LearningId]
                      ) -> dict[LearningId, float]:
         """Cosine similarity of `embedding` to each of `ids` that has a vector."""
@@ -863,7 +939,7 @@ class CozoStore:
     def _ensure_index(self) -> VectorIndex:
         return self._vectors.ensure()
 
-    @_in_thread
+    @_reading
     def warm(self) -> None:
         """Load the vector index and build the keyword index now, not on the first search
         (at 100,000 learnings the keyword index takes seconds to build)."""
@@ -876,13 +952,13 @@ class CozoStore:
 
     # -- the vector index: side file, approximate index ---------------------------
 
-    @_in_thread
+    @_reading
     def vector_status(self) -> dict[str, Any]:
         """Where the vector index came from (side file or rebuilt, and why), its rows,
         tombstones, approximate index and side-file size."""
         return self._vectors.describe()
 
-    @_in_thread
+    @_writing
     def build_vector_index(self) -> dict[str, Any]:
         """Build the approximate index now when the store is large enough (else keep the
         exact scan), and save the side file; returns `vector_status`."""
@@ -893,14 +969,14 @@ class CozoStore:
         self._vectors.save()
         return self._vectors.describe()
 
-    @_in_thread
+    @_reading
     def storage_stats(self) -> dict[str, Any]:
         """Write-ahead logs (count, bytes: every open leaves one, all replayed on the next;
         see `compaction`), the size of `data/`, and the vector index."""
         return {**compaction.log_stats(self.path).to_dict(),
                 "vector_index": self._vectors.describe()}
 
-    @_in_thread
+    @_writing
     def compact(self, progress: compaction.Progress | None = None) -> dict[str, Any]:
         """Rewrite the database into a fresh directory (one log again; safe if killed, see
         `compaction`) after saving the vector side file. Returns log figures before and
@@ -917,7 +993,7 @@ class CozoStore:
         return {"before": before.to_dict(), "after": after.to_dict(),
                 "seconds": time.perf_counter() - started, "rows": sum(counts.values())}
 
-    @_in_thread
+    @_writing
     def remove_relations(self, relations: Sequence[LearningRelation]) -> int:
         """Delete these edges (e.g. ones whose far end is gone); returns how many."""
         if not relations:
@@ -926,7 +1002,7 @@ class CozoStore:
             [str(r.from_id), r.relation_type.value, str(r.to_id)] for r in relations]})
         return len(relations)
 
-    @_in_thread
+    @_writing
     def rebuild_vectors(self) -> dict[str, Any]:
         """Drop the side file and the loaded index, rebuild both from Cozo (tombstones
         gone), and build the approximate index when due; returns `vector_status`."""
@@ -966,7 +1042,7 @@ class CozoStore:
 
     # -- export and import -------------------------------------------------------
 
-    @_in_thread
+    @_reading
     def export(self, scope: ScopeFilter = None) -> GrooveExport:
         """Everything in this store (or the learnings in `scope`), without embeddings."""
         scopes = _scope_strings(scope)
@@ -1032,7 +1108,7 @@ class CozoStore:
         stats.relations_skipped = len(relations) - added
         return stats
 
-    @_in_thread
+    @_writing
     def _import_plan(self, export: GrooveExport, elsewhere: set[str]
                      ) -> tuple[list[LearningExport], list[LearningRelation]]:
         """The records this store lacks and the edges to import, after checking every
@@ -1054,7 +1130,7 @@ class CozoStore:
                      if r.relation_type not in CROSS_TIER or str(r.to_id) in known]
         return [le for le in export.learnings if str(le.learning.id) not in existing], relations
 
-    @_in_thread
+    @_writing
     def _import_rest(self, export: GrooveExport, relations: list[LearningRelation]
                      ) -> tuple[int, int]:
         """Params and `relations` the store lacks, in one transaction: (params, relations)."""
@@ -1077,7 +1153,7 @@ class CozoStore:
 
     # -- proposals (enterprise tier) -------------------------------------------------
 
-    @_in_thread
+    @_writing
     def store_proposal(self, proposal: Proposal, *, log_event: bool = False) -> None:
         """Store a proposal; with `log_event` (a team replica), queue it for the next push
         in the same transaction."""
@@ -1086,17 +1162,17 @@ class CozoStore:
         self._engine.mutate(Q.PUT_PROPOSALS + script,
                             {"proposals": [codec.proposal_row(proposal)], **values})
 
-    @_in_thread
+    @_reading
     def get_proposal(self, id: LearningId) -> Proposal | None:
         rows = self._engine.query(Q.GET_PROPOSAL, {"id": str(id)})
         return codec.row_proposal(rows[0]) if rows else None
 
-    @_in_thread
+    @_reading
     def list_proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
         out = [codec.row_proposal(r) for r in self._engine.query(Q.ALL_PROPOSALS)]
         return [p for p in out if status is None or p.status == status]
 
-    @_in_thread
+    @_writing
     def accept_proposal(self, proposal: Proposal, copy: Learning, relation: LearningRelation,
                         embedding: Embedding | None = None, model_id: str | None = None
                         ) -> None:
@@ -1111,7 +1187,7 @@ class CozoStore:
                 {"relations": [codec.relation_row(relation)],
                  "proposals": [codec.proposal_row(proposal)]}))
 
-    @_in_thread
+    @_writing
     def reject_proposal(self, proposal: Proposal) -> None:
         """Record a rejection if the proposal is still pending, checked and written under
         one lock, so a concurrent accept cannot be overwritten."""
@@ -1130,27 +1206,27 @@ class CozoStore:
 
     # -- team sync (an enterprise replica; see groove.team and store/replica.py) ------
 
-    @_in_thread
+    @_reading
     def sync_state(self) -> dict[str, str]:
         return {r[0]: r[1] for r in self._engine.query(R.ALL_STATE)}
 
-    @_in_thread
+    @_reading
     def outbox(self, limit: int = 1000) -> list[OutboxEntry]:
         """The oldest `limit` entries still to push."""
         rows = self._engine.query(R.OUTBOX_PAGE, {"limit": int(limit)})
         return [OutboxEntry.from_row(r) for r in rows]
 
-    @_in_thread
+    @_reading
     def outbox_counts(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._engine.query(R.OUTBOX_COUNT)}
 
-    @_in_thread
+    @_writing
     def clear_outbox(self, ids: Sequence[str]) -> None:
         """Forget entries the server has committed (a retry would be harmless anyway)."""
         if ids:
             self._engine.mutate(R.RM_OUTBOX, {"ids": [[i] for i in ids]})
 
-    @_in_thread
+    @_writing
     def apply_team_changes(self, changes: ReplicaChanges,
                            state: dict[str, str | None] | None = None) -> None:
         """Apply one pulled page and the sync state that follows it, in one transaction.
@@ -1243,7 +1319,7 @@ class CozoStore:
 
     # -- integrity ---------------------------------------------------------------
 
-    @_in_thread
+    @_reading
     def check_integrity(self) -> list[str]:
         """Problems found (empty when sound): every learning has usage stats; every
         embedding and relation points at a stored learning; the vector index holds

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib
+import json
 import os
 import shutil
 import threading
@@ -40,6 +41,39 @@ Rows = list[list[Any]]
 
 _RETRYABLE = ("kBusy", "kTimedOut", "kTryAgain")
 _RETRY_BUDGET_S = 10.0
+
+MEMTABLE_FRACTION = 0.25
+"""Share of the shared envelope that memtables may take (charged into the cache)."""
+_shared_memory: int | None = None
+_envelope: int | None = None
+"""The envelope's size once a database joined it: the engine fixes it for the process."""
+
+
+def share_memory(total_bytes: int | None) -> None:
+    """Give every database this process opens from now on one RocksDB block cache and
+    one write-buffer budget of `total_bytes` (mnestic's process-wide memory envelope),
+    instead of a cache and memtables per database. A server holding a user tier, many
+    project tiers and enterprise replicas then stays inside one bound.
+
+    The engine fixes the envelope's size at the first open that joins it, so a later
+    call asking for another size joins the existing envelope instead; None or 0 turns
+    sharing off for later opens.
+    """
+    global _shared_memory
+    if total_bytes is not None and total_bytes < 0:
+        raise DatabaseError(f"memory budget must be positive, got {total_bytes} bytes")
+    _shared_memory = (_envelope or total_bytes) if total_bytes else None
+
+
+def _options(engine: str) -> str:
+    """The binding's options for one open: the shared envelope, where the engine has one
+    (cozo-embedded does not)."""
+    global _envelope
+    if _shared_memory is None or engine != "mnestic":
+        return "{}"
+    _envelope = _shared_memory
+    return json.dumps({"shared_memory": {"total_bytes": _shared_memory,
+                                         "memtable_fraction": MEMTABLE_FRACTION}})
 
 
 def _describe(exc: BaseException) -> tuple[str, str]:
@@ -118,7 +152,7 @@ class Engine:
                 try:
                     if lock_fd is None:
                         lock_fd, recovered = _flock(path)
-                    db = module.CozoDbPy("rocksdb", str(path), "{}")
+                    db = module.CozoDbPy("rocksdb", str(path), _options(engine))
                     break
                 except BlockingIOError:
                     pass
@@ -139,7 +173,7 @@ class Engine:
         try:
             if _write_options(path):  # a new database: reopen with groove's settings
                 db.close()
-                db = module.CozoDbPy("rocksdb", str(path), "{}")
+                db = module.CozoDbPy("rocksdb", str(path), _options(engine))
         except Exception as e:
             with contextlib.suppress(Exception):
                 db.close()
@@ -203,7 +237,7 @@ class Engine:
         """A bare binding handle on another directory (a compaction's fresh copy)."""
         module = importlib.import_module(_MODULES[self.name])
         path.mkdir(parents=True, exist_ok=True)
-        return module.CozoDbPy("rocksdb", str(path), "{}")
+        return module.CozoDbPy("rocksdb", str(path), _options(self.name))
 
     def close_binding(self) -> None:
         """Release RocksDB but keep the groove lock (a compaction swaps `data/` now)."""
@@ -214,7 +248,7 @@ class Engine:
         """Open RocksDB again after `close_binding`."""
         with self._write_lock:
             module = importlib.import_module(_MODULES[self.name])
-            db = module.CozoDbPy("rocksdb", str(self.path), "{}")
+            db = module.CozoDbPy("rocksdb", str(self.path), _options(self.name))
             if self.durable and hasattr(db, "set_durable_writes"):
                 db.set_durable_writes(True)
             self._db = db
