@@ -8,12 +8,13 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from groove.client import RemoteGroove
 from groove.config import GrooveConfig
-from groove.domain import LearningCategory, Outcome
+from groove.domain import LearningCategory, Outcome, short_id
 from groove.hooks import main
 from groove.service import RequestContext
 from groove.testing import TranscriptBuilder
@@ -192,3 +193,14 @@ async def test_reading_never_creates_a_project_tier(server: Served, tmp_path: Pa
     await RemoteGroove(server.paths).list(RequestContext(repo))
     await RemoteGroove(server.paths).search(RequestContext(repo), "money amounts")
     assert not (repo / ".vibes").exists()
+
+
+async def test_the_log_says_why_each_injected_learning_ranked(server: Served,
+                                                              project: Path) -> None:
+    """The hook log names each injected learning with its ranks and score factors."""
+    ids = await seed(server, project)
+    run("prompt", {"session_id": SESSION, "cwd": str(project), "hook_event_name":
+                   "UserPromptSubmit", "prompt": "Money amounts use Decimal, never float"})
+    log = (server.paths.log_dir / "hooks.log").read_text()
+    [entry] = [line for line in log.splitlines() if short_id(UUID(ids["decimal"])) in line]
+    assert "vector #1" in entry and "trust" in entry and "score" in entry

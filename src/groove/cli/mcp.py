@@ -31,5 +31,6 @@ def mcp(state: State) -> None:
                                            "%(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("groove.mcp").setLevel(logging.INFO)  # why each search hit ranked
     client = RemoteGroove(paths, autostart=True, config=state.config_file())
     build(client.api).run("stdio")

@@ -97,6 +97,18 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
 
+    def summary(self) -> str:
+        """One line for a log: the retrievals' ranks and each factor of the score."""
+        sim = "-" if self.similarity is None else f"{self.similarity:.3f}"
+        parts = [f"score {self.score:.3f}", f"vector #{self.vector_rank or '-'} sim {sim}",
+                 f"keyword #{self.keyword_rank or '-'}", f"relevance {self.relevance:.2f}",
+                 f"trust {self.trust:.2f}{' (sampled)' if self.sampled else ''}",
+                 f"tier {self.specificity:.2f}", f"recency {self.recency:.2f}",
+                 f"relations {self.relation:.2f}"]
+        if self.faded:
+            parts.append("faded")
+        return "; ".join(parts + self.notes)
+
 
 @dataclass(slots=True)
 class Ranked:

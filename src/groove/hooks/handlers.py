@@ -104,7 +104,8 @@ def session_start(hook: Hook) -> str:
         session_id=None if again else hook.input.session_id,
         min_confidence=SESSION_START_MIN_CONFIDENCE)
     text, shown = context.render(items, "session", max_chars=MAX_CHARS)
-    log.info("session-start %s: %d learnings", hook.input.session_id, len(shown))
+    log.info("session-start %s: %d learnings%s", hook.input.session_id, len(shown),
+             "".join(f"\n  {w}" for w in context.why_lines(shown)))
     return text
 
 
@@ -117,7 +118,8 @@ def prompt(hook: Hook) -> str:
         "find_for_injection", p, session_id=hook.input.session_id,
         transcript=hook.input.transcript)
     text, shown = context.render(items[:MAX_INJECTED], "prompt", max_chars=MAX_CHARS)
-    log.info("prompt %s: %d learnings", hook.input.session_id, len(shown))
+    log.info("prompt %s: %d learnings%s", hook.input.session_id, len(shown),
+             "".join(f"\n  {w}" for w in context.why_lines(shown)))
     return text
 
 

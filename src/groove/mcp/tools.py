@@ -9,6 +9,7 @@ groove's message.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -21,12 +22,14 @@ from pydantic import Field
 
 from groove.config import find_project_root
 from groove.domain import LearningCategory, Outcome, RelationType
-from groove.domain.context import line
+from groove.domain.context import line, why_lines
 from groove.domain.injection import OutcomeSource
 from groove.domain.text import visible
 from groove.domain.tiered import TieredLearning
 from groove.errors import GrooveError, NotFound
 from groove.service import GrooveAPI, LearningDetail, RequestContext
+
+log = logging.getLogger("groove.mcp")
 
 T = TypeVar("T")
 
@@ -90,6 +93,8 @@ def build(api: Callable[[], GrooveAPI],
     async def search_learnings(query: Query, limit: Limit = 10) -> str:
         """Learnings relevant to `query`, best first, with category, confidence and id."""
         hits = await call(lambda a, c: a.search(c, query, limit=limit))
+        log.info("search %r: %d hits%s", query, len(hits),
+                 "".join(f"\n  {w}" for w in why_lines(hits)))
         return "\n".join(describe(h) for h in hits) or "no learning matches"
 
     @server.tool()
