@@ -154,3 +154,19 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     except (OSError, AttributeError):  # not glibc: nothing to cap
         return False
 
+
+MATH_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_threaded_math() -> None:
+    """One BLAS and OpenMP thread per calling thread (unless the environment says
+    otherwise); effective only before numpy and faiss load.
+
+    The server searches from several reader threads, each a single query: measured at
+    10,000 learnings (200 searches through the socket), the time inside the server was
+    15 ms with one reader thread and 28 ms with two or four, and 15 ms with four once
+    each call was single-threaded. faiss builds still use every core (they set their
+    own thread count)."""
+    for var in MATH_THREAD_VARS:
+        os.environ.setdefault(var, "1")
+

@@ -45,6 +45,9 @@ def serve(state: State, idle_timeout: float | None, detached: bool) -> None:
     One per user: it owns the databases and keeps the embedding model warm, so every
     other groove command, hook and MCP server answers in milliseconds.
     """
+    from groove.runtime import single_threaded_math
+
+    single_threaded_math()  # before the server's imports load numpy
     from groove.server import AlreadyRunning
     from groove.server import serve as run_server
 
