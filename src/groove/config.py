@@ -15,10 +15,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import platformdirs
-import tomli_w
 
 from groove.errors import ConfigError, GrooveIOError
 
@@ -67,6 +65,8 @@ def check_sync_url(url: str, where: str = "sync_url") -> None:
     """A sync_url must be a postgresql:// URL without a password: the config file is
     plain text (and a command line is visible to every process), so the password
     belongs in PGPASSWORD or ~/.pgpass."""
+    from urllib.parse import parse_qsl, urlsplit  # only for a sync_url: hooks skip it
+
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ConfigError(f"{where} must be a postgresql:// URL, e.g. "
@@ -142,6 +142,8 @@ class GrooveConfig:
         }
         if self.enterprises:
             data["enterprises"] = {k: v.to_dict() for k, v in self.enterprises.items()}
+        import tomli_w  # only to write: reading is what hooks do
+
         return tomli_w.dumps(data)
 
     @classmethod

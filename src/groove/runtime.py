@@ -9,11 +9,9 @@ directory, never to a terminal an agent reads.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -82,6 +80,8 @@ def runtime_paths() -> RuntimePaths:
     else:
         base = Path(platformdirs.user_runtime_dir(APP))
         if len(str(base / SOCKET_NAME)) > MAX_SOCKET_PATH:
+            import tempfile  # rarely needed: a hook should not pay for it
+
             base = Path(tempfile.gettempdir()) / f"{APP}-{os.getuid()}"
     log_dir = Path(os.environ.get("GROOVE_LOG_DIR") or platformdirs.user_log_dir(APP))
     return RuntimePaths(base, log_dir)
@@ -149,6 +149,8 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     glibc's default against 641 MB with 2 arenas, at the same speed.
     """
     try:
+        import ctypes
+
         libc = ctypes.CDLL("libc.so.6")
         return bool(libc.mallopt(-8, arenas))  # -8: M_ARENA_MAX
     except (OSError, AttributeError):  # not glibc: nothing to cap

@@ -19,7 +19,6 @@ from groove.client import transport
 from groove.client.launcher import probe, start_detached
 from groove.config import find_project_root
 from groove.domain import context
-from groove.domain.injection import SESSION_START_MIN_CONFIDENCE
 from groove.domain.tiered import TieredLearning
 from groove.errors import GrooveError, ServerUnavailable
 from groove.hooks.payload import OFF_ENV, OFF_MARKER, HookInput, is_trivial
@@ -98,6 +97,8 @@ def session_start(hook: Hook) -> str:
     is gone, so they are shown again without being recorded a second time."""
     if injection_off(hook) or not hook.server(need_model=False):
         return ""
+    from groove.domain.injection import SESSION_START_MIN_CONFIDENCE  # not in every hook
+
     again = hook.input.source in ("compact", "clear")
     items: list[TieredLearning] = hook.call(
         "find_for_injection", None, limit=MAX_INJECTED,
