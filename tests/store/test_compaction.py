@@ -131,12 +131,28 @@ async def test_kill_at_any_step_loses_nothing(tmp_path: Path, stage: str) -> Non
 
 
 async def test_new_database_gets_groove_rocksdb_options(tmp_path: Path) -> None:
-    """A new database is given <db>/options with 16 MB write buffers, and RocksDB uses it."""
+    """A new database is given <db>/options with 16 MB write buffers and index blocks kept
+    with their tables, and RocksDB uses it."""
     db = tmp_path / "db"
     (await CozoStore.open(db, dim=DIM)).close_sync()
     assert "write_buffer_size=16777216" in (db / "options").read_text()
     newest = max((db / "data").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))
     assert "  write_buffer_size=16777216" in newest.read_text()
+    assert "  cache_index_and_filter_blocks=false" in newest.read_text()
+
+
+async def test_an_older_options_file_gets_new_settings(tmp_path: Path) -> None:
+    """A database whose <db>/options predates a setting groove added is given it at the
+    next open, and RocksDB uses it."""
+    db = tmp_path / "db"
+    (await CozoStore.open(db, dim=DIM)).close_sync()
+    options = db / "options"
+    options.write_text(options.read_text().replace(
+        "cache_index_and_filter_blocks=false", "cache_index_and_filter_blocks=true"))
+    (await CozoStore.open(db, dim=DIM)).close_sync()
+    assert "  cache_index_and_filter_blocks=false" in options.read_text()
+    newest = max((db / "data").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert "  cache_index_and_filter_blocks=false" in newest.read_text()
 
 
 async def test_a_large_session_log_is_flushed_at_close(tmp_path: Path,

@@ -29,11 +29,15 @@ WORK_DIR = "compacting"
 STATE_FILE = "state"
 LOCK_FILE = "groove.lock"
 OPTIONS_FILE = "options"
-ROCKSDB_OPTIONS = {"write_buffer_size": 16 << 20}
+ROCKSDB_OPTIONS: dict[str, object] = {"write_buffer_size": 16 << 20,
+                                      "cache_index_and_filter_blocks": "false"}
 """RocksDB settings groove changes, written to `<db>/options` (which both engines read
 at open) from the engine's own OPTIONS file. Measured: loading 100,000 learnings with
 vectors peaked at 745 MB with the default 64 MB write buffers (each one also kept as
-history for transaction checks), 648 MB with 16 MB."""
+history for transaction checks), 648 MB with 16 MB. Index and filter blocks stay with
+their tables instead of competing for the small block cache: at 300,000 learnings,
+looking up 10 learnings by id took 4.3 ms with them in the cache (each lookup re-read
+an evicted index block) and 0.5 ms without; they cost a few MB."""
 """Held (flock) from open to close: RocksDB's own lock lives inside `data/`, which a
 compaction swaps, so the lock that keeps a second process out must live beside it."""
 
@@ -171,7 +175,7 @@ class Engine:
                 os.close(lock_fd)
             raise
         try:
-            if _write_options(path):  # a new database: reopen with groove's settings
+            if _write_options(path):  # new, or new settings: reopen with groove's settings
                 db.close()
                 db = module.CozoDbPy("rocksdb", str(path), _options(engine))
         except Exception as e:
@@ -318,22 +322,27 @@ def recover(path: Path) -> str | None:
 
 def _write_options(path: Path) -> bool:
     """Write `<db>/options` (the engine's OPTIONS file with `ROCKSDB_OPTIONS` applied) if
-    it is missing; True when written."""
+    it is missing, or apply settings groove added since it was written; True when the
+    file changed (the caller reopens the database to use it)."""
     import re
 
     target = path / OPTIONS_FILE
     if target.exists():
-        return False
-    found = sorted((path / "data").glob("OPTIONS-*"),
-                   key=lambda p: int(p.name.split("-")[1]) if p.name.split("-")[1].isdigit()
-                   else -1)
-    if not found:
-        return False
-    text = found[-1].read_text()
+        text = target.read_text()
+    else:
+        found = sorted((path / "data").glob("OPTIONS-*"),
+                       key=lambda p: int(p.name.split("-")[1]) if p.name.split("-")[1].isdigit()
+                       else -1)
+        if not found:
+            return False
+        text = found[-1].read_text()
+    changed = text
     for key, value in ROCKSDB_OPTIONS.items():
-        text = re.sub(rf"^(\s*){key}=.*$", rf"\g<1>{key}={value}", text, flags=re.M)
+        changed = re.sub(rf"^(\s*){key}=.*$", rf"\g<1>{key}={value}", changed, flags=re.M)
+    if target.exists() and changed == text:
+        return False
     tmp = path / (OPTIONS_FILE + ".tmp")
-    tmp.write_text(text)
+    tmp.write_text(changed)
     os.replace(tmp, target)
     return True
 
