@@ -9,8 +9,9 @@ needs only `groove.client` must not pay for the store, numpy and the tiers.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from groove import lazy
 
 if TYPE_CHECKING:
     from groove.config import EnterpriseConfig, GrooveConfig, ProjectContext
@@ -203,10 +204,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'groove' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.exports(__name__, _EXPORTS, globals())

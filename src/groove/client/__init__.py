@@ -7,8 +7,9 @@ Names are imported on first use (PEP 562): a hook never pays for aiohttp.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from groove import lazy
 
 if TYPE_CHECKING:
     from groove.client.launcher import (
@@ -27,9 +28,5 @@ __all__ = ["RemoteGroove", "ensure_server", "find_server", "probe", "start_detac
            "stop_server"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOME:
-        raise AttributeError(f"module 'groove.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"groove.client.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.exports(__name__, {n: f"groove.client.{m}" for n, m in _HOME.items()},
+                           globals())

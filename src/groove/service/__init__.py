@@ -6,8 +6,9 @@ must not load the tiers and the store.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from groove import lazy
 
 if TYPE_CHECKING:
     from groove.service.local import LocalGroove, parse_id
@@ -48,10 +49,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'groove.service' has no attribute {name!r}")
-    module = importlib.import_module(f"groove.service.{_HOME.get(name, 'protocol')}")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.exports(
+    __name__, {n: f"groove.service.{_HOME.get(n, 'protocol')}" for n in __all__}, globals())
