@@ -171,4 +171,3 @@ def single_threaded_math() -> None:
     own thread count)."""
     for var in MATH_THREAD_VARS:
         os.environ.setdefault(var, "1")
-

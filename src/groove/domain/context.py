@@ -58,4 +58,3 @@ def why_lines(items: Sequence[TieredLearning]) -> list[str]:
     """Why each item ranked where it did, a line each (for a hook's or MCP tool's log)."""
     return [f"{short_id(t.learning.id)} {t.tier.value}: "
             + (t.why.summary() if t.why is not None else "unranked") for t in items]
-

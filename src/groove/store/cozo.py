@@ -242,8 +242,7 @@ class CozoStore:
 
     def close_sync(self) -> None:
         try:
-            with self._rw.writing():
-                self._close()
+            self._exclusive(self._close)
         finally:
             self._shutdown()
 

@@ -327,7 +327,8 @@ def _write_options(path: Path) -> bool:
     import re
 
     target = path / OPTIONS_FILE
-    if target.exists():
+    existed = target.exists()
+    if existed:
         text = target.read_text()
     else:
         found = sorted((path / "data").glob("OPTIONS-*"),
@@ -339,7 +340,7 @@ def _write_options(path: Path) -> bool:
     changed = text
     for key, value in ROCKSDB_OPTIONS.items():
         changed = re.sub(rf"^(\s*){key}=.*$", rf"\g<1>{key}={value}", changed, flags=re.M)
-    if target.exists() and changed == text:
+    if existed and changed == text:
         return False
     tmp = path / (OPTIONS_FILE + ".tmp")
     tmp.write_text(changed)
