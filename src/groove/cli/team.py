@@ -51,7 +51,7 @@ def team() -> None:
 @team.command("init-server")
 @click.argument("url")
 @json_option
-@run
+@run(loop=True)
 async def init_server_command(state: State, url: str, as_json: bool) -> None:
     """Create or upgrade the groove schema on the team's PostgreSQL at URL, and the roles
     groove_developer (read, propose, record outcomes) and groove_curator (also decide).

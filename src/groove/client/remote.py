@@ -4,17 +4,19 @@ Every method is the server's method of the same name with the same arguments and
 same result types (see `groove.service.wire`); errors arrive as the same `GrooveError`
 the server raised. A call is one blocking request on the standard-library transport,
 run on a thread: a command pays no HTTP library import, and concurrent calls each get
-their own connection. Relative paths in arguments are made absolute here, since the
-server does not share the caller's working directory. A `progress` callback cannot
-cross the socket and is dropped.
+their own connection. With `blocking=True` a call runs in the caller's thread and its
+coroutine never suspends, so a command can drive it without an event loop (the CLI
+does, to skip asyncio's import: see `groove.cli.app.run`). Relative paths in arguments
+are made absolute here, since the server does not share the caller's working directory.
+A `progress` callback cannot cross the socket and is dropped.
 """
 
 from __future__ import annotations
 
-import asyncio
+import functools
 from collections.abc import Callable, Coroutine
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from groove.client import transport
 from groove.client.launcher import ensure_server
@@ -25,6 +27,8 @@ from groove.service.protocol import RequestContext
 
 if TYPE_CHECKING:
     from groove.service import GrooveAPI
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds a call may take (an import of a large file, a compaction)."""
@@ -43,11 +47,12 @@ class RemoteGroove:
 
     def __init__(self, paths: RuntimePaths | None = None, *,
                  timeout: float = DEFAULT_TIMEOUT, autostart: bool = False,
-                 config: Path | None = None):
+                 config: Path | None = None, blocking: bool = False):
         self.paths = paths or runtime_paths()
         self.timeout = timeout
         self.autostart = autostart
         self.config = config
+        self.blocking = blocking
 
     async def call(self, method: str, ctx: RequestContext, *args: Any, **kwargs: Any) -> Any:
         """`method` of the server's `GrooveAPI`, with `ctx`."""
@@ -55,16 +60,24 @@ class RemoteGroove:
         wire_ctx = RequestContext(None if root is None else root.absolute()).to_dict()
         kwargs = {k: _absolute(v) for k, v in kwargs.items() if not callable(v)}
         args = tuple(_absolute(a) for a in args)
+        send = functools.partial(transport.call, self.paths.socket, method, wire_ctx, *args,
+                                 timeout=self.timeout, **kwargs)
         try:
-            return await asyncio.to_thread(transport.call, self.paths.socket, method, wire_ctx,
-                                           *args, timeout=self.timeout, **kwargs)
+            return await self._run(send)
         except ServerNotRunning:
             if not self.autostart:
                 raise
         # nothing was sent: start a server (or find the one starting) and send it once
-        await asyncio.to_thread(ensure_server, self.paths, wait=30.0, config=self.config)
-        return await asyncio.to_thread(transport.call, self.paths.socket, method, wire_ctx,
-                                       *args, timeout=self.timeout, **kwargs)
+        await self._run(functools.partial(ensure_server, self.paths, wait=30.0,
+                                          config=self.config))
+        return await self._run(send)
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        if self.blocking:
+            return fn()
+        import asyncio
+
+        return await asyncio.to_thread(fn)
 
     def __getattr__(self, method: str) -> Callable[..., Coroutine[Any, Any, Any]]:
         if method not in wire.CALLS:
