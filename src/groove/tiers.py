@@ -647,9 +647,12 @@ class GrooveStorage:
                 parent[root(r.from_id)] = root(r.to_id)
         groups: dict[LearningId, builtins.list[TieredLearning]] = {}
         for f in found:
-            groups.setdefault(root(f.learning.id), []).append(f)
+            groups.setdefault(root(f.learning.id) if parent else f.learning.id, []).append(f)
         chosen = []
         for members in groups.values():  # first-appearance order
+            if len(members) == 1:
+                chosen.append(members[0])
+                continue
             top = min(members, key=lambda m: (precedence[m.tier], -m.score))
             chosen.append(replace(top, score=max(m.score for m in members)))
         kept = {c.learning.id for c in chosen}

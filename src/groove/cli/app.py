@@ -15,7 +15,7 @@ import importlib
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 import click
 
@@ -24,7 +24,10 @@ from groove.domain import LearningCategory, Outcome, RelationType
 from groove.domain.text import visible
 from groove.domain.tiered import Tier
 from groove.errors import DatabaseError, DatabaseLocked, GrooveError
-from groove.service import GrooveAPI, RequestContext
+from groove.service import RequestContext
+
+if TYPE_CHECKING:
+    from groove.service import GrooveAPI
 
 T = TypeVar("T")
 

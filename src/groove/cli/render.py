@@ -35,8 +35,10 @@ def console(stderr: bool = False) -> Any:
 
 def info(message: str) -> None:
     """A human-facing note: goes to stderr, so stdout stays clean for pipes. It may hold
-    user text (a session id, a path), so it is neither markup nor terminal control."""
-    console(stderr=True).print(visible(message), markup=False)
+    user text (a session id, a path), so it is neither markup, emoji codes nor terminal
+    control: plain text (and no Rich import for a one-line note)."""
+    sys.stderr.write(visible(message) + "\n")
+    sys.stderr.flush()
 
 
 def short(text: str, width: int = 70) -> str:

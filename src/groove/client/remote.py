@@ -23,7 +23,7 @@ from groove.client.launcher import ensure_server
 from groove.errors import ServerNotRunning
 from groove.runtime import RuntimePaths, runtime_paths
 from groove.service import wire
-from groove.service.protocol import RequestContext
+from groove.service.context import RequestContext
 
 if TYPE_CHECKING:
     from groove.service import GrooveAPI

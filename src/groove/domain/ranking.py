@@ -117,9 +117,14 @@ class Ranked:
     dropped: bool = False
 
 
-def _ranks(values: dict[LearningId, float]) -> dict[LearningId, int]:
-    order = sorted(values, key=lambda i: values[i], reverse=True)
-    return {i: n + 1 for n, i in enumerate(order)}
+def _ranks(values: Sequence[float | None]) -> list[int | None]:
+    """1-based rank of each value (None: not ranked), best first, ties in input order."""
+    present = [(v, j) for j, v in enumerate(values) if v is not None]
+    present.sort(key=lambda p: p[0], reverse=True)
+    ranks: list[int | None] = [None] * len(values)
+    for n, (_, j) in enumerate(present):
+        ranks[j] = n + 1
+    return ranks
 
 
 def relevance(similarity: float | None, keyword: float | None) -> float:
@@ -140,48 +145,61 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
          *, rng: random.Random | None = None) -> list[Ranked]:
     """Order candidates best first. With `rng`, trust is a Thompson sample (injection);
     without, the posterior mean (search). Dropped (superseded) ones come back marked."""
-    by_id = {c.learning.id: c for c in candidates}
-    v_ranks = _ranks({i: c.similarity for i, c in by_id.items() if c.similarity is not None})
-    k_ranks = _ranks({i: c.keyword for i, c in by_id.items()
-                      if c.keyword is not None and c.keyword > 0})
-    trust: dict[LearningId, float] = {}
-    for i, c in by_id.items():
+    # by position, not by id: a search ranks dozens of candidates, and every dict keyed
+    # by a UUID pays a Python-level hash per lookup
+    pos: dict[LearningId, int] = {}
+    cands: list[Candidate] = []
+    for c in candidates:
+        j = pos.get(c.learning.id)
+        if j is None:
+            pos[c.learning.id] = len(cands)
+            cands.append(c)
+        else:
+            cands[j] = c  # the last word on a learning given twice
+    v_ranks = _ranks([c.similarity for c in cands])
+    k_ranks = _ranks([c.keyword if c.keyword is not None and c.keyword > 0 else None
+                      for c in cands])
+    trust = []
+    for c in cands:
         a, b = c.usage.confidence_alpha, c.usage.confidence_beta
-        trust[i] = rng.betavariate(a * SHARPNESS, b * SHARPNESS) if rng is not None \
-            else a / (a + b)
-    relation_factor = dict.fromkeys(by_id, 1.0)
-    notes: dict[LearningId, list[str]] = {i: [] for i in by_id}
-    dropped: set[LearningId] = set()
+        trust.append(rng.betavariate(a * SHARPNESS, b * SHARPNESS) if rng is not None
+                     else a / (a + b))
+    relation_factor = [1.0] * len(cands)
+    notes: list[list[str]] = [[] for _ in cands]
+    dropped = [False] * len(cands)
     for r in relations:
-        if r.from_id not in by_id or r.to_id not in by_id or r.from_id == r.to_id:
+        f, t = pos.get(r.from_id), pos.get(r.to_id)
+        if f is None or t is None or f == t:
             continue
         if r.relation_type is RelationType.SUPERSEDES:
-            dropped.add(r.to_id)
-            notes[r.to_id].append(f"superseded by {r.from_id}")
+            dropped[t] = True
+            notes[t].append(f"superseded by {r.from_id}")
         elif r.relation_type is RelationType.SPECIALIZES:
-            relation_factor[r.to_id] *= SPECIALIZED_GENERAL
-            notes[r.to_id].append(f"specialized by {r.from_id}")
+            relation_factor[t] *= SPECIALIZED_GENERAL
+            notes[t].append(f"specialized by {r.from_id}")
         elif r.relation_type is RelationType.CONTRADICTS:
-            loser, winner = sorted((r.from_id, r.to_id), key=lambda i: trust[i])
+            loser, winner = sorted((f, t), key=lambda j: trust[j])
             relation_factor[loser] *= CONTRADICTED_LOSER
-            notes[loser].append(f"contradicted by {winner}, which is trusted more")
-            notes[winner].append(f"contradicts {loser}")
+            notes[loser].append(f"contradicted by {cands[winner].learning.id}, which is "
+                                "trusted more")
+            notes[winner].append(f"contradicts {cands[loser].learning.id}")
+    floor = TRUST_FLOOR if rng is not None else SEARCH_TRUST_FLOOR
     out = []
-    for i, c in by_id.items():
+    for j, c in enumerate(cands):
         why = Explanation(
-            vector_rank=v_ranks.get(i), keyword_rank=k_ranks.get(i), similarity=c.similarity,
+            vector_rank=v_ranks[j], keyword_rank=k_ranks[j], similarity=c.similarity,
             keyword=c.keyword, relevance=relevance(c.similarity, c.keyword),
-            trust=trust[i], sampled=rng is not None,
+            trust=trust[j], sampled=rng is not None,
             specificity=TIER_WEIGHT.get(c.tier, 1.0),
             recency=recency(max(c.learning.updated_at, c.usage.last_used or
                                 c.learning.updated_at), now),
-            relation=relation_factor[i], notes=notes[i])
-        floor = TRUST_FLOOR if rng is not None else SEARCH_TRUST_FLOOR
+            relation=relation_factor[j], notes=notes[j])
         why.score = (why.relevance * (floor + (1 - floor) * why.trust)
                      * why.specificity * why.recency * why.relation)
-        if c.usage.confidence() < FADED_BELOW:
+        mean = c.usage.confidence()
+        if mean < FADED_BELOW:
             why.faded = True
-            why.notes.append(f"faded: mean trust {c.usage.confidence():.2f} < {FADED_BELOW}")
-        out.append(Ranked(c, why, i in dropped))
+            why.notes.append(f"faded: mean trust {mean:.2f} < {FADED_BELOW}")
+        out.append(Ranked(c, why, dropped[j]))
     out.sort(key=lambda r: (not r.dropped, r.why.score), reverse=True)
     return out

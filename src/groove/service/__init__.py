@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from groove import lazy
 
 if TYPE_CHECKING:
+    from groove.service.context import RequestContext
     from groove.service.local import LocalGroove, parse_id
     from groove.service.protocol import (
         CapturedLearning,
@@ -25,10 +26,9 @@ if TYPE_CHECKING:
         LearningDetail,
         LearnReport,
         OutcomeReport,
-        RequestContext,
     )
 
-_HOME = {"LocalGroove": "local", "parse_id": "local"}
+_HOME = {"LocalGroove": "local", "parse_id": "local", "RequestContext": "context"}
 
 __all__ = [
     "CapturedLearning",

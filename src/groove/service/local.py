@@ -65,6 +65,7 @@ from groove.errors import (
 from groove.learn import Capture, Rules, SessionReader, session_id_of
 from groove.learn.transcript import PromptCounter, last_prompt_is
 from groove.plugin import Capability, Harness, PluginContext
+from groove.service.context import RequestContext
 from groove.service.protocol import (
     CapturedLearning,
     Check,
@@ -77,7 +78,6 @@ from groove.service.protocol import (
     LearningDetail,
     LearnReport,
     OutcomeReport,
-    RequestContext,
 )
 from groove.store import CURRENT_SCHEMA_VERSION
 from groove.store.pool import StorePool

@@ -32,27 +32,13 @@ from groove.domain import (
 from groove.domain.injection import CaptureRecord, CaptureStatus, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.tiered import Tier, TieredLearning
+from groove.service.context import RequestContext
 
 if TYPE_CHECKING:  # the team module loads the store; a thin client must not
     from groove.team import SyncReport, TeamStatus
 
 Id = LearningId | str
 """A full id, or an abbreviation of at least 4 characters resolved like git's."""
-
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    """Where a request comes from: the project it runs in (None: outside any project)."""
-
-    project_root: Path | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"project_root": None if self.project_root is None else str(self.project_root)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RequestContext:
-        root = d.get("project_root")
-        return cls(None if root is None else Path(root))
 
 
 @dataclass(slots=True)
