@@ -142,7 +142,8 @@ def main() -> None:
         print(f"\nwrote {args.out}")
 
 
-SUBCOMMANDS = {"loop": "bench.loop", "search": "bench.search", "rankset": "bench.rankset.__main__"}
+SUBCOMMANDS = {"loop": "bench.loop", "search": "bench.search", "rankset": "bench.rankset.__main__",
+               "keywords": "bench.keywords"}
 """`python -m bench NAME ...` runs another benchmark: NAME's module has `cli(argv)`."""
 
 

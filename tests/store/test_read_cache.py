@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from groove import CozoStore, LearningContent, Outcome
+from groove import CozoStore, LearningContent, LearningRelation, Outcome, RelationType
 from groove.testing import HashEmbedder
 from tests.conftest import make_learning
 
@@ -43,4 +43,23 @@ async def test_callers_get_copies(tmp_path: Path) -> None:
     first.confidence = 0.99
     again = await store.get(x.id)
     assert again is not None and again.confidence == 0.5
+    await store.close()
+
+
+async def test_a_search_sees_edges_made_after_it_found_none(tmp_path: Path) -> None:
+    """A store without relations skips the edge query, and a relation stored later (or
+    removed later) shows in the next retrieval."""
+    embedder = HashEmbedder()
+    store = await CozoStore.open(tmp_path / "db")
+    a, b = make_learning("Use ruff check --fix"), make_learning("Use ruff format")
+    for x in (a, b):
+        await store.store(x, embedder.embed([x.content.description])[0])
+    query = embedder.embed(["ruff"])[0]
+    assert (await store.retrieve(query, "ruff", 5)).relations == []
+    edge = LearningRelation.new(a.id, RelationType.SUPERSEDES, b.id)
+    await store.store_relation(edge)
+    assert [(r.from_id, r.to_id) for r in (await store.retrieve(query, "ruff", 5)).relations] \
+        == [(a.id, b.id)]
+    assert await store.remove_relations([edge]) == 1
+    assert (await store.retrieve(query, "ruff", 5)).relations == []
     await store.close()

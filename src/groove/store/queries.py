@@ -159,5 +159,6 @@ ALL_USAGE_IDS = "?[id] := *usage_stats{learning_id: id}"
 ALL_VECTOR_IDS = "?[id] := *learning_embeddings{learning_id: id}"
 ALL_VECTORS = "?[id, embedding] := *learning_embeddings{learning_id: id, embedding}"
 ANY_VECTOR = "?[id] := *learning_embeddings{learning_id: id} :limit 1"
+ANY_RELATION = "?[id] := *learning_relations{from_id: id} :limit 1"
 VECTOR_SAMPLE = """?[id, embedding, scope, category] := id in $ids,
     *learning_embeddings{learning_id: id, embedding}, *learning{id, scope, category}"""
