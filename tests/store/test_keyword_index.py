@@ -12,8 +12,8 @@ from tests.conftest import make_learning
 def test_code_tokens_kept_whole_and_in_parts() -> None:
     """Paths, flags and env vars are tokens of their own beside their words."""
     got = tokens("Run `ops/deploy.sh --dry-run` with AWS_PROFILE=staging")
-    assert {"ops/deploy.sh", "--dry-run", "aws_profile=staging", "deploy", "aws",
-            "profile"} <= set(got)
+    assert {"ops/deploy.sh", "--dry-run", "aws_profile=staging", "aws_profile", "deploy",
+            "aws", "profile"} <= set(got)
     assert "with" not in got
 
 

@@ -34,15 +34,18 @@ async def test_reads_after_a_write_see_it(tmp_path: Path) -> None:
 
 
 async def test_callers_get_copies(tmp_path: Path) -> None:
-    """Changing a learning a read returned does not change what the next read returns."""
+    """Changing a learning a read returned (its fields or its words) does not change what
+    the next read returns."""
     store = await CozoStore.open(tmp_path / "db")
     x = make_learning()
     await store.store(x)
     first = await store.get(x.id)
     assert first is not None
     first.confidence = 0.99
+    first.content.description = "changed by a caller"
     again = await store.get(x.id)
     assert again is not None and again.confidence == 0.5
+    assert again.content.description == x.content.description
     await store.close()
 
 
@@ -62,4 +65,18 @@ async def test_a_search_sees_edges_made_after_it_found_none(tmp_path: Path) -> N
         == [(a.id, b.id)]
     assert await store.remove_relations([edge]) == 1
     assert (await store.retrieve(query, "ruff", 5)).relations == []
+    await store.close()
+
+
+async def test_a_search_sees_usage_recorded_after_it(tmp_path: Path) -> None:
+    """The usage stats a retrieval read are cached until the next write: an outcome
+    recorded after one search shows in the next."""
+    embedder = HashEmbedder()
+    store = await CozoStore.open(tmp_path / "db")
+    x = make_learning("Use ruff check --fix")
+    await store.store(x, embedder.embed([x.content.description])[0])
+    query = embedder.embed(["ruff"])[0]
+    assert (await store.retrieve(query, "ruff", 5)).usage[x.id].times_helpful == 0
+    await store.record_outcome(x.id, Outcome.HELPFUL)
+    assert (await store.retrieve(query, "ruff", 5)).usage[x.id].times_helpful == 1
     await store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -239,6 +239,18 @@ class Learning:
             if getattr(self, name).tzinfo is None:
                 raise ValidationError("must be timezone-aware", field=name)
 
+    def copy(self) -> Learning:
+        """A copy whose fields and words can change without changing this one (a read
+        cache hands out many: `copy.copy`'s generic protocol costs ~10 us a learning)."""
+        out = object.__new__(Learning)
+        for name in _LEARNING_FIELDS:
+            object.__setattr__(out, name, getattr(self, name))
+        words = object.__new__(LearningContent)
+        for name in _CONTENT_FIELDS:
+            object.__setattr__(words, name, getattr(self.content, name))
+        out.content = words
+        return out
+
     @classmethod
     def new(
         cls,
@@ -282,3 +294,7 @@ class Learning:
             updated_at=f.required_time(d, "updated_at", path),
             source=LearningSource.from_dict(f.field(d, "source", path), p("source")),
         )
+
+
+_LEARNING_FIELDS = tuple(x.name for x in fields(Learning))
+_CONTENT_FIELDS = tuple(x.name for x in fields(LearningContent))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import functools
 import threading
 from collections import OrderedDict
@@ -188,6 +187,8 @@ class CozoStore:
         self._cache: OrderedDict[str, Learning] = OrderedDict()
         """Learnings read lately, by id (LRU); every write empties it."""
         self._cache_lock = threading.Lock()
+        self._usage_rows: dict[str, list[Any]] = {}
+        """Usage stats rows read lately, by learning id; every write empties it."""
         self._any_edges: bool | None = None
         """Whether the store holds any relation (None: not known since the last write).
         Most stores hold few or none, and the edges among a search's candidates cost a
@@ -261,6 +262,7 @@ class CozoStore:
             finally:  # whatever a write touched, no read sees it as it was
                 with self._cache_lock:
                     self._cache.clear()
+                    self._usage_rows.clear()
                     self._any_edges = None
 
     def _shared(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -429,7 +431,7 @@ class CozoStore:
                 self._cache.update(fetched)
                 while len(self._cache) > CACHED_LEARNINGS:
                     self._cache.popitem(last=False)
-        return [copy.copy(found[i]) for i in ids if i in found]
+        return [found[i].copy() for i in ids if i in found]
 
     @_writing
     def update(self, learning: Learning, embedding: Embedding | None = None,
@@ -764,6 +766,21 @@ class CozoStore:
         """Every edge with at least one end in `ids`, in one query."""
         return [codec.row_relation(r) for r in self._edges_of([str(i) for i in ids])]
 
+    def _usage_of(self, ids: list[str]) -> list[list[Any]]:
+        """Usage stats rows of `ids`, through a cache emptied by every write (like the
+        learnings': a search's candidates cost a query of ~0.15 ms plus ~6 us each)."""
+        with self._cache_lock:
+            cached = {i: r for i in ids if (r := self._usage_rows.get(i)) is not None}
+        missing = [i for i in ids if i not in cached]
+        if missing:
+            rows = self._engine.query(Q.GET_USAGES, {"ids": missing})
+            with self._cache_lock:
+                if len(self._usage_rows) > CACHED_LEARNINGS:
+                    self._usage_rows.clear()
+                for r in rows:
+                    self._usage_rows[r[0]] = cached[r[0]] = r
+        return list(cached.values())
+
     def _edges_of(self, ids: list[str]) -> list[list[Any]]:
         if not ids:
             return []
@@ -917,7 +934,7 @@ class CozoStore:
                 similar[i] = -1.0 if v is None else float(v @ query)
         ids = list(similar)
         learnings = self._get_many(ids)
-        usage_rows = self._engine.query(Q.GET_USAGES, {"ids": ids}) if ids else []
+        usage_rows = self._usage_of(ids)
         relation_rows = self._edges_of(ids)
         return Retrieval(
             [(x, similar[str(x.id)], keyword.get(str(x.id))) for x in learnings],

@@ -42,6 +42,9 @@ def tokens(text: str) -> list[str]:
     for m in _CODE.findall(text):
         if any(c in m for c in "._-/:=") and len(m) > 2:
             out.append(m.lower())
+            if "=" in m:  # `AWS_PROFILE=staging` also names `AWS_PROFILE`
+                out += [p.lower() for p in m.split("=")
+                        if len(p) > 2 and any(c in p for c in "._-/:")]
     return out
 
 
@@ -51,6 +54,8 @@ class KeywordIndex:
         self._row: dict[str, int] = {}
         self._alive: list[bool] = []
         self._length: list[int] = []
+        self._lengths = np.zeros(0, dtype=np.float64)
+        """`_length` as an array, rebuilt when rows were appended (rows never change)."""
         self._scope: list[str] = []
         self._category: list[str] = []
         self._terms: list[tuple[str, ...]] = []
@@ -117,7 +122,9 @@ class KeywordIndex:
             return []
         n = len(self._ids)
         scores = np.zeros(n, dtype=np.float64)
-        lengths = np.asarray(self._length, dtype=np.float64)
+        if self._lengths.size != n:
+            self._lengths = np.asarray(self._length, dtype=np.float64)
+        lengths = self._lengths
         average = self._total_length / self._live or 1.0
         for term in terms:
             rows, tf = self._posting(term)
