@@ -48,3 +48,34 @@ async def test_store_keeps_keywords_in_step(store: Any) -> None:
     assert await store.keyword_search("fd", 5) == []
     hits = await store.keyword_search("search code", 5, scope=Scope.user("me"))
     assert [x.id for x, _ in hits] == [a.id]
+
+
+def test_rewrites_and_removals_compact_to_the_same_answers() -> None:
+    """After thousands of rewrites and removals (which compact the postings), every search
+    answers as an index built from the surviving texts alone."""
+    import random
+
+    rng = random.Random(3)
+    words = ["ruff", "pytest", "fixture", "deploy", "ops/deploy.sh", "--fix", "AWS_PROFILE",
+             "docker", "compose", "rebase", "merge", "timezone", "cache", "retry"]
+    churned, texts = KeywordIndex(), {}
+    for step in range(6000):
+        key = f"id{rng.randrange(800)}"
+        if rng.random() < 0.15:
+            churned.remove(key)
+            texts.pop(key, None)
+        else:
+            text = " ".join(rng.choices(words, k=rng.randrange(2, 8)))
+            scope = rng.choice(["user:x", "project:/p"])
+            churned.upsert(key, text, scope, "preference")
+            texts[key] = (text, scope)
+    assert len(churned._ids) < 6000  # compacted along the way
+    fresh = KeywordIndex()
+    for key, (text, scope) in texts.items():
+        fresh.upsert(key, text, scope, "preference")
+    assert len(churned) == len(fresh) == len(texts)
+    for query in ["ruff --fix", "ops/deploy.sh", "AWS_PROFILE docker", "timezone cache retry"]:
+        for scopes in (None, ["project:/p"]):
+            got = churned.search(query, 1000, scopes)
+            want = fresh.search(query, 1000, scopes)
+            assert {k: round(s, 9) for k, s in got} == {k: round(s, 9) for k, s in want}
