@@ -59,7 +59,7 @@ def test_rewrites_and_removals_compact_to_the_same_answers() -> None:
     words = ["ruff", "pytest", "fixture", "deploy", "ops/deploy.sh", "--fix", "AWS_PROFILE",
              "docker", "compose", "rebase", "merge", "timezone", "cache", "retry"]
     churned, texts = KeywordIndex(), {}
-    for step in range(6000):
+    for _ in range(6000):
         key = f"id{rng.randrange(800)}"
         if rng.random() < 0.15:
             churned.remove(key)
