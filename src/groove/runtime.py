@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -78,7 +79,11 @@ def runtime_paths() -> RuntimePaths:
     if override:
         base = Path(override)
     else:
-        base = Path(platformdirs.user_runtime_dir(APP))
+        with warnings.catch_warnings():
+            # without XDG_RUNTIME_DIR (ssh, containers) platformdirs warns and falls back
+            # to /tmp/runtime-UID, which groove makes 0700: no warning on a hook's stderr
+            warnings.simplefilter("ignore")
+            base = Path(platformdirs.user_runtime_dir(APP))
         if len(str(base / SOCKET_NAME)) > MAX_SOCKET_PATH:
             import tempfile  # rarely needed: a hook should not pay for it
 
