@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from groove.client import transport
 from groove.errors import GrooveError, ServerUnavailable
@@ -29,6 +27,9 @@ from groove.runtime import (
     lock_free,
     private_dir,
 )
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def probe(paths: RuntimePaths, timeout: float = 1.0, *,
@@ -112,6 +113,9 @@ def start_detached(paths: RuntimePaths, config: Path | None = None) -> bool:
 def spawn(paths: RuntimePaths, spawn_lock: IO[str],
           config: Path | None = None) -> subprocess.Popen[bytes]:
     """Start `groove serve --detached` in its own session, its output in the server log."""
+    import subprocess  # here, not at the top: a client that finds its server never spawns
+    import threading
+
     paths.log.parent.mkdir(parents=True, exist_ok=True)
     fd = spawn_lock.fileno()
     env = {**os.environ, SPAWN_FD_ENV: str(fd), "GROOVE_RUNTIME_DIR": str(paths.dir),
