@@ -84,14 +84,14 @@ def test_rewrites_and_removals_compact_to_the_same_answers() -> None:
 def test_plurals_fold_and_the_description_weighs_double() -> None:
     """`tests` finds `test`, `branches` finds `branch`; a query word in one learning's
     description outranks the same word in another's insight."""
-    from groove.store.keyword_index import learning_text, stem
+    from groove.store.keyword_index import stem
 
     assert [stem(w) for w in ["tests", "libraries", "branches", "fixes", "class", "status",
                               "uses", "s3"]] == ["test", "library", "branch", "fix", "class",
                                                  "status", "use", "s3"]
     index = KeywordIndex()
-    index.upsert("headline", learning_text("Rebase branches on main", "keeps history"),
-                 "user:x", "preference")
-    index.upsert("aside", learning_text("Keep history linear", "rebase branches on main"),
-                 "user:x", "preference")
+    index.upsert("headline", "keeps history", "user:x", "preference",
+                 headline="Rebase branches on main")
+    index.upsert("aside", "rebase branches on main", "user:x", "preference",
+                 headline="Keep history linear")
     assert [i for i, _ in index.search("rebase a branch", 2)] == ["headline", "aside"]

@@ -54,7 +54,7 @@ class State:
         self.no_server = no_server
         self._noted = False
         self.remote: GrooveAPI | None = None
-        """The running server's client, blocking, when `serve_here` found one."""
+        """The running server's client, blocking, once `find_remote` found one."""
 
     def config_file(self) -> Path:
         return (self.config_path or default_config_path()).absolute()

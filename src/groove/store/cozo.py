@@ -971,23 +971,21 @@ class CozoStore:
     def _ensure_keywords(self) -> KeywordIndex:
         with self._engine.write_lock():
             if self._keywords is None:
-                from groove.store.keyword_index import KeywordIndex, learning_text
+                from groove.store.keyword_index import KeywordIndex
 
                 index = KeywordIndex()
                 for id, scope, category, description, insight in self._engine.query(
                         Q.ALL_TEXTS):
-                    index.upsert(id, learning_text(description, insight), scope, category)
+                    index.upsert(id, insight, scope, category, headline=description)
                 self._keywords = index
             return self._keywords
 
     def _keywords_upsert(self, learnings: Iterable[Learning]) -> None:
         index = self._keywords
         if index is not None:
-            from groove.store.keyword_index import learning_text
-
             for x in learnings:
-                index.upsert(str(x.id), learning_text(x.content.description, x.content.insight),
-                             x.scope.to_db_string(), x.category.value)
+                index.upsert(str(x.id), x.content.insight, x.scope.to_db_string(),
+                             x.category.value, headline=x.content.description)
 
     def _ensure_index(self) -> VectorIndex:
         return self._vectors.ensure()
