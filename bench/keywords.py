@@ -3,8 +3,9 @@
     python -m bench keywords [--n 10000] [--queries 200] [--speed-runs 2] [--out FILE]
 
 Issue 12: which keyword engine should sit beside the vectors? Each engine runs in this
-one process on the same texts (a learning's `description\\ninsight`, what groove
-indexes) and answers the same queries.
+one process on the same texts and answers the same queries. A learning's text is
+`description\\ndescription\\ninsight`: groove indexes the description as a headline
+that counts twice, and the same words twice give every engine the same term counts.
 
 Quality: the rankset dev set (bench/rankset/data.py: 150 learnings, 102 queries) plus
 CODE_QUERIES below (identifiers, paths, flags typed as an agent types them), measured
@@ -128,6 +129,12 @@ class KeywordEngine:
     def close(self) -> None:
         pass
 
+
+
+def doc_text(description: str, insight: str) -> str:
+    """A learning as every engine gets it: the description twice (groove's headline
+    weight), then the insight."""
+    return f"{description}\n{description}\n{insight}"
 
 def _unique(xs: list[str]) -> list[str]:
     return list(dict.fromkeys(xs))
@@ -374,12 +381,14 @@ def near_misses(rankings: dict[str, list[str]]) -> tuple[int, list[str]]:
 
 
 def quality(embed: Callable[[list[str]], np.ndarray]) -> dict[str, Any]:
-    docs = [(x["id"], f"{x['description']}\n{x['insight']}") for x in learnings()]
+    docs = [(x["id"], doc_text(x["description"], x["insight"])) for x in learnings()]
     ids = [i for i, _ in docs]
     dev, code = queries(), CODE_QUERIES
     asked = dev + code + [(q, exact) for q, exact, _ in NEAR_MISSES
                           if q not in {c for c, _ in code}]
-    doc_vectors = embed([t for _, t in docs])
+    # the vectors are groove's: of `description\ninsight` (LearningContent.embedding_text)
+    doc_vectors = embed([f"{x['description']}\n{x['insight']}" if x["insight"] else
+                         x["description"] for x in learnings()])
     query_vectors = dict(zip([q for q, _ in asked], embed([q for q, _ in asked]),
                              strict=True))
 
@@ -431,10 +440,10 @@ def per_write(write: Callable[[str, str], None], docs: list[str], prefix: str) -
 
 def speed(n: int, n_queries: int, writes: int) -> dict[str, Any]:
     pairs = texts(n)
-    docs = [(f"d{i}", f"{d}\n{s}") for i, (d, s) in enumerate(pairs)]
+    docs = [(f"d{i}", doc_text(d, s)) for i, (d, s) in enumerate(pairs)]
     rng = random.Random(5)
     asked = [rng.choice(pairs)[0][:60] for _ in range(n_queries)]
-    extra = [f"{d}\n{s}" for d, s in texts(writes, seed=99)]
+    extra = [doc_text(d, s) for d, s in texts(writes, seed=99)]
     import bm25s  # noqa: F401  (imports are not build time)
     import tantivy  # noqa: F401
 
