@@ -10,7 +10,7 @@ that counts twice, and the same words twice give every engine the same term coun
 Quality: the rankset dev set (bench/rankset/data.py: 150 learnings, 102 queries) plus
 CODE_QUERIES below (identifiers, paths, flags typed as an agent types them), measured
 keyword-only and fused with the real all-MiniLM-L6-v2 vectors the way groove fuses:
-the top 25 by vector and the top 25 by keywords (groove's fetch for `search(limit=10)`),
+the top 20 by vector and the top 20 by keywords (groove's fetch for `search(limit=10)`),
 every candidate's cosine, `ranking.relevance(cosine, score / best score of the query)`.
 Every learning is new, so trust, tier and recency are equal and relevance alone orders
 them. NEAR_MISSES: does the query's exact token put its learning above the one that
@@ -64,7 +64,7 @@ from bench.rankset.data import learnings, queries
 from groove.domain.ranking import relevance
 from groove.store.keyword_index import KeywordIndex, tokens
 
-FETCH = 25
+FETCH = 20
 """What groove's `search(limit=10)` fetches from each retriever (limit * 2 + 5)."""
 
 CODE_QUERIES: list[tuple[str, str]] = [
