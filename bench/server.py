@@ -5,7 +5,8 @@
 Builds (once; reused from --home) a user tier of N learnings embedded by the real
 model, then measures wall times of real processes: `groove --no-server search|add`
 (the direct path: each loads the model), the server's start to its first answer and to
-its first search, `groove search|add` and `groove hook prompt` with the server warm,
+its first search, `groove search|add` and `groove hook prompt` with the server warm
+(beside the floor: `python -c pass` and `python -c "import click"`, same run),
 the time inside the server per search (its X-Groove-Time-Ms header), the first prompt
 hook with no server running, and the warm server's memory.
 """
@@ -131,6 +132,12 @@ def main() -> None:
     transport.call(paths.socket, "search", {}, QUERIES[0], timeout=120)
     out["start_to_first_search_ms"] = round((time.perf_counter() - t) * 1000, 1)
 
+    # the floor under any `groove` command on this machine now (its speed drifts by a
+    # third between runs here): the interpreter alone, and with click imported
+    out["python_start_ms"] = summary([wall([sys.executable, "-c", "pass"], env)
+                                      for _ in range(10)])
+    out["python_import_click_ms"] = summary([wall([sys.executable, "-c", "import click"], env)
+                                             for _ in range(10)])
     out["search_ms"] = summary([wall([groove, "search", QUERIES[i % len(QUERIES)]], env)
                                 for i in range(args.runs)])
     out["add_ms"] = summary([wall([groove, "add", f"served note {i}"], env)
