@@ -15,8 +15,8 @@ recorded through groove. Three policies see the same sessions:
 - oracle: among the same relevant candidates, the ones with the best hidden quality.
 
 Reported: the helpful share of injections per 50-session window, and how often a
-harmful learning is injected into a session of its topic after its third
-contradiction. Texts are embedded with the real all-MiniLM-L6-v2.
+harmful learning is injected into a session of its topic after its first, second and
+third contradiction. Texts are embedded with the real all-MiniLM-L6-v2.
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ async def run_policy(policy: str, sessions: Sequence[tuple[int, str]],
     helpful: list[int] = []
     injected: list[int] = []
     contradictions: dict[str, int] = {}
-    late_harm = [0, 0]  # [injected after 3rd contradiction, relevant sessions after it]
+    # after its 1st, 2nd, 3rd contradiction: [sessions it was injected into, relevant
+    # sessions] (the issue asks about the 3rd; under groove few harmful ones get there)
+    late_harm = {k: [0, 0] for k in (1, 2, 3)}
     ctx = RequestContext()
     async with LocalGroove(config, embedder=embedder, rng=sampler) as api:
         s = api.view(ctx)
@@ -123,10 +125,11 @@ async def run_policy(policy: str, sessions: Sequence[tuple[int, str]],
                                                   ks[1]), reverse=True)
                 chosen = [k for k, _ in relevant[:BUDGET]]
             n_help = 0
-            for key in [k for k, t in truth.items() if t.quality == "harmful" and t.topic == topic
-                        and contradictions.get(k, 0) >= 3]:
-                late_harm[1] += 1
-                late_harm[0] += key in chosen
+            for after, counts in late_harm.items():
+                for key in [k for k, t in truth.items() if t.quality == "harmful"
+                            and t.topic == topic and contradictions.get(k, 0) >= after]:
+                    counts[1] += 1
+                    counts[0] += key in chosen
             for key in chosen:
                 o = outcome_for(truth[key], topic, rng)
                 n_help += o is Outcome.HELPFUL
@@ -142,10 +145,12 @@ async def run_policy(policy: str, sessions: Sequence[tuple[int, str]],
     for start in range(0, len(sessions), WINDOW):
         h, n = sum(helpful[start:start + WINDOW]), sum(injected[start:start + WINDOW])
         windows.append(round(h / n, 4) if n else 0.0)
-    return {"helpful_share_per_window": windows,
-            "harmful_after_3rd_contradiction": {
-                "injected": late_harm[0], "relevant_sessions": late_harm[1],
-                "rate": round(late_harm[0] / late_harm[1], 4) if late_harm[1] else None}}
+    nth = {1: "1st", 2: "2nd", 3: "3rd"}
+    return {"helpful_share_per_window": windows, **{
+        f"harmful_after_{nth[after]}_contradiction": {
+            "injected": done, "relevant_sessions": relevant,
+            "rate": round(done / relevant, 4) if relevant else None}
+        for after, (done, relevant) in late_harm.items()}}
 
 
 async def main(argv: Sequence[str]) -> dict[str, object]:
