@@ -273,22 +273,3 @@ async def test_filter_that_keeps_few_rows_is_exact(tmp_path: Path,
         got = await s.semantic_search(rv[1], 10, scope=Scope.user("rare"))
         assert [x.id for x, _ in got] == [rare.id]
         assert got[0][1] == pytest.approx(float(rv[0] @ rv[1]), abs=1e-5)
-
-
-async def test_a_due_build_waits_for_writes_to_pause_and_close_hurries_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the size limit the approximate index is not built while writes keep coming
-    (a bulk load builds once, at its end); closing builds it now and saves it."""
-    monkeypatch.setattr(vc, "ANN_MIN_ROWS", 1000)
-    monkeypatch.setattr(vc, "BUILD_QUIET_S", 600.0)
-    db = tmp_path / "db"
-    xs, vs = _learnings(1500), _unit(np.random.default_rng(5), 1500)
-    async with await CozoStore.open(db, dim=DIM) as s:
-        for start in range(0, 1500, 300):
-            await s.store_many(xs[start:start + 300], list(vs[start:start + 300]))
-        status = await s.vector_status()
-        assert status["building"] and not status["ann"], status
-    async with await CozoStore.open(db, dim=DIM) as s:
-        await s.semantic_search(vs[0], 1)
-        status = await s.vector_status()
-        assert status["source"] == "side file" and status["ann"], status

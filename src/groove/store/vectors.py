@@ -7,8 +7,7 @@ writing, so a write never turns a valid side file stale). It is saved back at cl
 (only what changed: new rows are appended) and after the approximate index is built.
 
 The approximate index is built in a background thread once the live vectors pass
-`ANN_MIN_ROWS` (or grow to 4x what it was trained on) and writes pause; searches stay
-exact meanwhile.
+`ANN_MIN_ROWS` (or grow to 4x what it was trained on); searches stay exact meanwhile.
 Lock order, everywhere: the engine's write lock, then `lock`.
 """
 
@@ -34,12 +33,6 @@ SAMPLE_CHECKS = 16
 REBUILD_GROWTH = 4
 """The approximate index is rebuilt when live vectors reach this multiple of those it
 was trained on: its lists grow long and its centroids stale."""
-BUILD_QUIET_S = 1.0
-"""A due build waits until writes have paused this long (or until close), so a bulk
-load builds once at its end instead of at 5,000, 20,000, 80,000 and 320,000 rows on the
-way, each time beside the writes it slows (measured below, `_build_in_background`)."""
-BUILD_DEFER_MAX_S = 30.0
-"""...but a store that never pauses for a second gets its index after this long."""
 CLOSE_WAIT_S = 120.0
 """How long close waits for a running build, so that its work is saved."""
 _PAGE = 5000
@@ -57,9 +50,6 @@ class VectorCache:
         self._ann_unsaved = False
         self._builder: threading.Thread | None = None
         self._closing = False
-        self._last_write = 0.0
-        self._hurry = threading.Event()
-        """Set at close: a build waiting for writes to pause starts now."""
         self.ann_min_rows = ANN_MIN_ROWS
         self.status: dict[str, Any] = {"source": "not loaded"}
 
@@ -173,7 +163,6 @@ class VectorCache:
             _close_file(index)
             raise
         self._saved = False
-        self._last_write = time.monotonic()
         self.maybe_build()
 
     def maybe_build(self) -> None:
@@ -190,13 +179,6 @@ class VectorCache:
             self._builder.start()
 
     def _build_in_background(self, index: VectorIndex) -> None:
-        """Build once writes pause (`BUILD_QUIET_S`). Loading 100,000 learnings in batches
-        of 1,000 with builds on the way peaked at 790-830 MB RSS, 625 MB with none."""
-        due = time.monotonic()
-        while (time.monotonic() - self._last_write < BUILD_QUIET_S
-               and time.monotonic() - due < BUILD_DEFER_MAX_S):
-            if self._hurry.wait(0.05):
-                break
         with contextlib.suppress(Exception):  # a failed build leaves exact search in place
             self.build(index)
 
@@ -262,8 +244,7 @@ class VectorCache:
             self.status.pop("save_error", None)
 
     def close(self) -> None:
-        """Let a running or waiting build finish (bounded), save, and stop building."""
-        self._hurry.set()
+        """Let a running build finish (bounded), save, and stop building."""
         self.wait_for_build(CLOSE_WAIT_S)
         self.save()
         self._closing = True
