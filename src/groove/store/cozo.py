@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from groove.domain import (
     DEFAULT_DIM,
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+V = TypeVar("V")
 
 @dataclass(slots=True)
 class Retrieval:
@@ -96,7 +97,7 @@ def _scope_strings(scope: ScopeFilter) -> list[str] | None:
 READERS = 4
 """Reader threads per store."""
 CACHED_LEARNINGS = 20_000
-"""Learnings the read cache keeps per store."""
+"""Learnings (and usage rows) the read caches keep per store."""
 
 
 class ReadWriteLock:
@@ -139,6 +140,39 @@ class ReadWriteLock:
             with self._cond:
                 self._writer = False
                 self._cond.notify_all()
+
+
+class _ReadCache(Generic[V]):
+    """Values read since the last write, by id (LRU, bounded): the engine costs ~0.2 ms
+    per learning row looked up at 300,000 learnings, a search's candidates more than its
+    vector search. Every write empties it (`CozoStore._exclusive`); a read that fills it
+    holds the store's read lock, so no write can land between its query and its fill."""
+
+    def __init__(self, size: int = CACHED_LEARNINGS) -> None:
+        self._items: OrderedDict[str, V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def lookup(self, ids: Sequence[str], fetch: Callable[[list[str]], dict[str, V]]
+               ) -> dict[str, V]:
+        """The cached values of `ids`, the missing ones from `fetch` (then kept)."""
+        with self._lock:
+            found = {i: v for i in ids if (v := self._items.get(i)) is not None}
+            for i in found:
+                self._items.move_to_end(i)
+        missing = [i for i in dict.fromkeys(ids) if i not in found]
+        if missing:
+            fetched = fetch(missing)
+            found.update(fetched)
+            with self._lock:
+                self._items.update(fetched)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 def _on(writes: bool) -> Callable[[Callable[P, T]], Callable[P, Coroutine[Any, Any, T]]]:
@@ -184,11 +218,9 @@ class CozoStore:
         self._readers = ThreadPoolExecutor(max_workers=READERS,
                                            thread_name_prefix="groove-store-read")
         self._rw = ReadWriteLock()
-        self._cache: OrderedDict[str, Learning] = OrderedDict()
-        """Learnings read lately, by id (LRU); every write empties it."""
-        self._cache_lock = threading.Lock()
-        self._usage_rows: dict[str, list[Any]] = {}
-        """Usage stats rows read lately, by learning id; every write empties it."""
+        self._learnings: _ReadCache[Learning] = _ReadCache()
+        self._usage: _ReadCache[list[Any]] = _ReadCache()
+        """Usage stats rows, by learning id."""
         self._any_edges: bool | None = None
         """Whether the store holds any relation (None: not known since the last write).
         Most stores hold few or none, and the edges among a search's candidates cost a
@@ -260,10 +292,9 @@ class CozoStore:
             try:
                 return fn(*args, **kwargs)
             finally:  # whatever a write touched, no read sees it as it was
-                with self._cache_lock:
-                    self._cache.clear()
-                    self._usage_rows.clear()
-                    self._any_edges = None
+                self._learnings.clear()
+                self._usage.clear()
+                self._any_edges = None
 
     def _shared(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self._rw.reading():
@@ -413,24 +444,12 @@ class CozoStore:
         return self._get_many([str(i) for i in ids])
 
     def _get_many(self, ids: Sequence[str]) -> list[Learning]:
-        """Learnings by id, through the read cache: the engine costs ~0.2 ms per learning
-        row looked up (measured at 300,000 learnings; a search's candidates cost more than
-        its vector search), a cached one a copy."""
+        """Learnings by id, through the read cache (a cached one is handed out as a copy)."""
         if not ids:
             return []
-        with self._cache_lock:
-            found = {i: x for i in ids if (x := self._cache.get(i)) is not None}
-            for i in found:
-                self._cache.move_to_end(i)
-        missing = [i for i in dict.fromkeys(ids) if i not in found]
-        if missing:
-            fetched = {r[0]: codec.row_learning(r)
-                       for r in self._engine.query(Q.GET_LEARNINGS, {"ids": missing})}
-            found.update(fetched)
-            with self._cache_lock:
-                self._cache.update(fetched)
-                while len(self._cache) > CACHED_LEARNINGS:
-                    self._cache.popitem(last=False)
+        found = self._learnings.lookup(ids, lambda missing: {
+            r[0]: codec.row_learning(r)
+            for r in self._engine.query(Q.GET_LEARNINGS, {"ids": missing})})
         return [found[i].copy() for i in ids if i in found]
 
     @_writing
@@ -767,19 +786,12 @@ class CozoStore:
         return [codec.row_relation(r) for r in self._edges_of([str(i) for i in ids])]
 
     def _usage_of(self, ids: list[str]) -> list[list[Any]]:
-        """Usage stats rows of `ids`, through a cache emptied by every write (like the
-        learnings': a search's candidates cost a query of ~0.15 ms plus ~6 us each)."""
-        with self._cache_lock:
-            cached = {i: r for i in ids if (r := self._usage_rows.get(i)) is not None}
-        missing = [i for i in ids if i not in cached]
-        if missing:
-            rows = self._engine.query(Q.GET_USAGES, {"ids": missing})
-            with self._cache_lock:
-                if len(self._usage_rows) > CACHED_LEARNINGS:
-                    self._usage_rows.clear()
-                for r in rows:
-                    self._usage_rows[r[0]] = cached[r[0]] = r
-        return list(cached.values())
+        """Usage stats rows of `ids`, through their read cache (a search's candidates cost
+        a query of ~0.15 ms plus ~6 us each)."""
+        if not ids:
+            return []
+        return list(self._usage.lookup(ids, lambda missing: {
+            r[0]: r for r in self._engine.query(Q.GET_USAGES, {"ids": missing})}).values())
 
     def _edges_of(self, ids: list[str]) -> list[list[Any]]:
         if not ids:
