@@ -27,6 +27,7 @@ from groove.errors import DatabaseError, DatabaseLocked, GrooveError
 from groove.service import RequestContext
 
 if TYPE_CHECKING:
+    from groove.runtime import RuntimePaths
     from groove.service import GrooveAPI
 
 T = TypeVar("T")
@@ -55,6 +56,7 @@ class State:
         self._noted = False
         self.remote: GrooveAPI | None = None
         """The running server's client, blocking, once `find_remote` found one."""
+        self._probed: tuple[RuntimePaths, dict[str, Any] | None] | None = None
 
     def config_file(self) -> Path:
         return (self.config_path or default_config_path()).absolute()
@@ -77,17 +79,27 @@ class State:
     def context(self) -> RequestContext:
         return RequestContext(self.project_root())
 
+    def _server(self) -> tuple[RuntimePaths, dict[str, Any] | None]:
+        """This user's runtime paths and what their server answered (asked once)."""
+        if self._probed is None:
+            from groove.client import find_server
+            from groove.runtime import runtime_paths
+
+            paths = runtime_paths()
+            self._probed = (paths, find_server(paths))
+        return self._probed
+
+    def _serves_this_config(self, status: dict[str, Any] | None) -> bool:
+        return status is not None and status.get("config") == str(self.config_file())
+
     def find_remote(self) -> bool:
         """Whether a server of this config answers; if so, calls go to it, blocking."""
-        if self.no_server:
-            return False
-        from groove.client import RemoteGroove, find_server
-        from groove.runtime import runtime_paths
+        if self.remote is None and not self.no_server:
+            paths, status = self._server()
+            if self._serves_this_config(status):
+                from groove.client import RemoteGroove
 
-        paths = runtime_paths()
-        status = find_server(paths)
-        if status is not None and status.get("config") == str(self.config_file()):
-            self.remote = RemoteGroove(paths, blocking=True).api()
+                self.remote = RemoteGroove(paths, blocking=True).api()
         return self.remote is not None
 
     def api(self, *, model: bool = False) -> GrooveAPI:
@@ -96,14 +108,13 @@ class State:
         if self.remote is not None:
             return self.remote
         if not self.no_server:
-            from groove.client import RemoteGroove, ensure_server, find_server
-            from groove.runtime import runtime_paths
+            from groove.client import RemoteGroove, ensure_server
 
-            paths = runtime_paths()
-            status = find_server(paths)
+            paths, status = self._server()
             if status is None and model:
                 status = ensure_server(paths, wait=SERVER_WAIT, config=self.config_file())
-            if status is not None and status.get("config") == str(self.config_file()):
+                self._probed = (paths, status)
+            if self._serves_this_config(status):
                 return RemoteGroove(paths).api()
         return self.local()
 
