@@ -95,3 +95,16 @@ def test_plurals_fold_and_the_description_weighs_double() -> None:
     index.upsert("aside", "rebase branches on main", "user:x", "preference",
                  headline="Keep history linear")
     assert [i for i, _ in index.search("rebase a branch", 2)] == ["headline", "aside"]
+
+
+def test_a_view_kept_past_a_search_does_not_break_the_next_write() -> None:
+    """A numpy view of a posting that outlived a search makes the next write append to a
+    copy of that posting (not fail, not write a row twice)."""
+    import numpy as np
+
+    index = KeywordIndex()
+    index.upsert("a", "ruff fix", "user:x", "preference")
+    held = np.frombuffer(index._tf[index._term["ruff"]], dtype=np.uint8)
+    index.upsert("b", "ruff check", "user:x", "preference")
+    assert sorted(i for i, _ in index.search("ruff", 5)) == ["a", "b"]
+    assert list(index._rows[index._term["ruff"]]) == [0, 1] and held.size == 1
