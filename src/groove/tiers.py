@@ -653,7 +653,7 @@ class GrooveStorage:
                 parent[root(r.from_id)] = root(r.to_id)
         groups: dict[LearningId, builtins.list[TieredLearning]] = {}
         for f in found:
-            groups.setdefault(root(f.learning.id) if parent else f.learning.id, []).append(f)
+            groups.setdefault(root(f.learning.id), []).append(f)
         chosen = []
         for members in groups.values():  # first-appearance order
             if len(members) == 1:
