@@ -11,7 +11,6 @@ import contextlib
 import getpass
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,6 +210,8 @@ class GrooveConfig:
 
 
 def _parse_toml(text: str, path: Path | None) -> dict[str, Any]:
+    import tomllib  # only where a config file is read: a served command never does
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

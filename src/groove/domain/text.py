@@ -25,6 +25,8 @@ def _escape(ch: str) -> str:
 def visible(text: str, *, newlines: bool = True) -> str:
     """`text` with control, format (bidi, zero-width) and unassigned characters shown as
     `\\x1b` / `\\u202e` escapes; with `newlines=False`, newlines and tabs too."""
+    if text.isprintable():  # no Cc/Cf/Cs/Co/Cn (nor Z* but space): the common case, in C
+        return text
     out = []
     for ch in text:
         if ch in _KEEP and newlines:
