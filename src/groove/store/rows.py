@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from groove.domain import (
@@ -54,18 +55,30 @@ def learning_row(learning: Learning, usage: UsageStats) -> list[Any]:
     ]
 
 
+@lru_cache(maxsize=4096)
+def _scope(text: str) -> Scope:
+    return Scope.from_db_string(text)
+
+
+@lru_cache(maxsize=4096)
+def _source(text: str) -> LearningSource:
+    return LearningSource.from_dict(json.loads(text))
+
+
 def row_learning(row: Sequence[Any]) -> Learning:
+    """Scope and source are immutable and repeat across rows (one scope per project, a
+    handful of source kinds): decoded once each, a search decodes ~30 rows."""
     try:
         return Learning(
             id=LearningId(row[0]),
-            scope=Scope.from_db_string(row[1]),
+            scope=_scope(row[1]),
             category=LearningCategory.parse(row[2]),
             content=LearningContent(
                 row[3], row[5], None if row[4] is None else json.loads(row[4])),
             confidence=float(row[6]),
             created_at=from_micros(row[7]),
             updated_at=from_micros(row[8]),
-            source=LearningSource.from_dict(json.loads(row[10])),
+            source=_source(row[10]),
         )
     except (GrooveError, ValueError, TypeError) as e:
         raise SerializationError(f"stored learning {row[0]} cannot be decoded: {e}") from None
