@@ -62,17 +62,24 @@ def call_path(method: str) -> str:
     return f"/{API_VERSION}/call/{method}"
 
 
+_PLAIN = frozenset({type(None), bool, int, str})
+
+
 def encode(value: Any) -> Any:
     """`value` as JSON-ready data, tagged where JSON alone would lose its type."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    shape = _dataclass_shape(kind)
+    if shape is not None:
+        tag, names = shape
+        return {TAG: tag, "v": {n: encode(getattr(value, n)) for n in names}}
     if isinstance(value, enum.Enum):  # before str: a StrEnum is a str
-        return {TAG: _name(type(value)), "v": value.value}
-    if value is None or isinstance(value, bool | int | str):
+        return {TAG: _name(kind), "v": value.value}
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else {TAG: "float", "v": repr(value)}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {TAG: _name(type(value)),
-                "v": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}}
     if isinstance(value, list):
         return [encode(v) for v in value]
     if isinstance(value, tuple):
@@ -90,6 +97,21 @@ def encode(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):  # a numpy scalar
         return encode(value.item())
     raise TypeError(f"cannot send a {type(value).__name__} over the groove wire")
+
+
+_SHAPES: dict[type, tuple[str, tuple[str, ...]] | None] = {}
+
+
+def _dataclass_shape(cls: type) -> tuple[str, tuple[str, ...]] | None:
+    """A dataclass's tag and field names, looked up once per class (`dataclasses.fields`
+    on every value was most of the cost of encoding a search's answer)."""
+    try:
+        return _SHAPES[cls]
+    except KeyError:
+        shape = ((_name(cls), tuple(f.name for f in dataclasses.fields(cls)))
+                 if dataclasses.is_dataclass(cls) else None)
+        _SHAPES[cls] = shape
+        return shape
 
 
 def decode(data: Any) -> Any:
@@ -115,18 +137,36 @@ def decode(data: Any) -> Any:
             return uuid.UUID(v)
         case "float":
             return float(v)
-    cls = _class(tag)
-    if isinstance(cls, type) and issubclass(cls, enum.Enum):
+    cls, init = _decoder(tag)
+    if init is None:
         return cls(v)
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)) or not isinstance(v, dict):
+    if not isinstance(v, dict):
         raise TypeError(f"{tag} is not a value the groove wire carries")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    values = {k: decode(x) for k, x in v.items() if k in fields}
-    obj = cls(**{k: x for k, x in values.items() if fields[k].init})
+    values = {k: decode(x) for k, x in v.items() if k in init}
+    obj = cls(**{k: x for k, x in values.items() if init[k]})
     for k, x in values.items():
-        if not fields[k].init:
+        if not init[k]:
             object.__setattr__(obj, k, x)
     return obj
+
+
+_DECODERS: dict[str, tuple[Any, dict[str, bool] | None]] = {}
+
+
+def _decoder(tag: str) -> tuple[Any, dict[str, bool] | None]:
+    """The class a tag names and, for a dataclass, whether each field is an `__init__`
+    argument (None for an enum); resolved once per tag."""
+    found = _DECODERS.get(tag)
+    if found is None:
+        cls = _class(tag)
+        if isinstance(cls, type) and issubclass(cls, enum.Enum):
+            found = (cls, None)
+        elif isinstance(cls, type) and dataclasses.is_dataclass(cls):
+            found = (cls, {f.name: f.init for f in dataclasses.fields(cls)})
+        else:
+            raise TypeError(f"{tag} is not a value the groove wire carries")
+        _DECODERS[tag] = found
+    return found
 
 
 def _name(cls: type) -> str:
