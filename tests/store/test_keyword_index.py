@@ -108,3 +108,20 @@ def test_a_view_kept_past_a_search_does_not_break_the_next_write() -> None:
     index.upsert("b", "ruff check", "user:x", "preference")
     assert sorted(i for i, _ in index.search("ruff", 5)) == ["a", "b"]
     assert list(index._rows[index._term["ruff"]]) == [0, 1] and held.size == 1
+
+
+def test_top_rows_are_those_a_stable_sort_gives_ties_included() -> None:
+    """Selecting the best rows without a full sort gives exactly the stable sort's first
+    `limit`, ties at the cut going to the lower rows."""
+    import numpy as np
+
+    from groove.store.keyword_index import top
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 300))
+        scores = rng.integers(0, 6, n).astype(np.float64)  # many ties
+        rows = np.sort(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
+        limit = int(rng.integers(1, 40))
+        expected = rows[np.argsort(-scores[rows], kind="stable")[:limit]]
+        assert top(rows, scores, limit).tolist() == expected.tolist()

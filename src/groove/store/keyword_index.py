@@ -220,7 +220,17 @@ class KeywordIndex:
         if categories is not None:
             hit = hit[np.isin(self._category.data[hit],
                               self._categories.codes(categories))]
-        if hit.size == 0:
-            return []
-        best = hit[np.argsort(-scores[hit], kind="stable")[:limit]]
+        best = top(hit, scores, limit)
         return [(str(self._ids[r]), float(scores[r])) for r in best.tolist()]
+
+
+def top(rows: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
+    """The `limit` best of `rows` (ascending) by score, ties to the lower row: what a
+    stable sort of all of them gives, without sorting them all (a query's common words
+    hit tens of thousands of rows; sorting them was two thirds of a search at 100,000)."""
+    if rows.size > limit:
+        s = scores[rows]
+        kth = np.partition(s, rows.size - limit)[rows.size - limit]
+        above, tied = rows[s > kth], rows[s == kth]
+        rows = np.concatenate([above, tied[: limit - above.size]])
+    return rows[np.lexsort((rows, -scores[rows]))]
