@@ -221,7 +221,8 @@ async def _groove(d: Data, tmp: Path) -> dict[str, Any]:
 
 
 def _cold_starts(tmp: Path, runs: int = 5) -> dict[str, float]:
-    """Wall time of `groove list` and `groove search` from a new process on this store.
+    """Wall time of `groove --no-server list` and `search` from a new process on this
+    store (the direct path; `bench.server` measures the served one).
 
     As a user runs them: bytecode caching allowed (one warm-up run writes the .pyc files),
     stdout piped (plain table) and, where `script` exists, on a pseudo-terminal (Rich).
@@ -230,6 +231,11 @@ def _cold_starts(tmp: Path, runs: int = 5) -> dict[str, float]:
     config.write_text(f'user_db_path = "{tmp / "groove" / "user"}"\n')
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["GROOVE_CONFIG"] = str(config)
+    # the direct path, in this bench's own runtime dir: no groove server is started (one
+    # would outlive the store it serves, in the user's runtime dir) and none is found
+    env["GROOVE_NO_SERVER"] = "1"
+    env["GROOVE_RUNTIME_DIR"] = str(tmp / "run")
+    env["GROOVE_LOG_DIR"] = str(tmp / "log")
     cwd = tmp / "no-project"
     cwd.mkdir(exist_ok=True)
     exe = [sys.executable, "-m", "groove"]
