@@ -89,3 +89,23 @@ def test_export_is_made_once_and_whole(tmp_path: Path) -> None:
     export_onnx(target)
     assert target.stat().st_mtime_ns == mtime
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.lock", "m.onnx"]
+
+
+def test_embedding_leaves_no_onnxruntime_telemetry_behind(tmp_path: Path) -> None:
+    """A process that embeds with onnxruntime writes no telemetry store or device id
+    under its home (the wheel's default) and says nothing on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    from groove.embedder import onnx_path
+
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / ".cache"),
+               GROOVE_CACHE_DIR=str(onnx_path().parent.parent))  # the shared export
+    done = subprocess.run(
+        [sys.executable, "-c", "from groove.embedder import DefaultEmbedder as E\n"
+         "e = E(); assert e.backend == 'onnx'; print(e.embed(['hello']).shape)"],
+        env=env, capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.strip() == "(1, 384)" and done.stderr == ""
+    assert [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")] == []

@@ -45,6 +45,11 @@ _FEW_TEXTS = 4
 
 
 def _offline() -> None:
+    """Nothing leaves the machine: no model download, and no usage telemetry. The
+    onnxruntime wheel (1.29+) records events with a device id under
+    ~/.cache/Microsoft/DeveloperTools and uploads them; `ORT_DISABLE_TELEMETRY=1`, set
+    before it initialises, creates none of that (microsoft/onnxruntime#27379)."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -196,6 +201,7 @@ class OnnxEmbedder:
         with self._lock:
             if self._session is not None:
                 return
+            _offline()
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
 
