@@ -3,13 +3,7 @@ from pathlib import Path
 import pytest
 
 from groove import ConfigError
-from groove.config import (
-    EnterpriseConfig,
-    GrooveConfig,
-    ProjectContext,
-    find_project_root,
-    read_project_context,
-)
+from groove.config import EnterpriseConfig, GrooveConfig, ProjectContext, read_project_context
 
 
 def test_default_config() -> None:
@@ -60,4 +54,3 @@ def test_project_context(tmp_path: Path) -> None:
     (tmp_path / ".vibes" / "config.toml").write_text('[groove]\nenterprise = "acme"\n')
     ctx = read_project_context(tmp_path)
     assert ctx.is_enterprise and ctx.org_id == "acme"
-    assert find_project_root(tmp_path / ".vibes") == tmp_path

@@ -18,14 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from groove.config import (
-    EnterpriseConfig,
-    GrooveConfig,
-    ProjectContext,
-    ignore_in_git,
-    project_db_path,
-    read_project_context,
-)
+from groove.config import EnterpriseConfig, GrooveConfig, ProjectContext, read_project_context
 from groove.domain import (
     Direction,
     Embedder,
@@ -60,6 +53,7 @@ from groove.errors import (
     NotFound,
     ValidationError,
 )
+from groove.locations import ignore_in_git, project_db_path
 from groove.store import CozoStore
 from groove.store.cozo import Retrieval
 from groove.store.pool import StorePool

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 import click
 
-from groove.config import GrooveConfig, default_config_path, find_project_root
 from groove.domain import LearningCategory, Outcome, RelationType
 from groove.domain.text import visible
 from groove.domain.tiered import Tier
 from groove.errors import DatabaseError, DatabaseLocked, GrooveError
+from groove.locations import default_config_path, find_project_root
 from groove.service import RequestContext
 
 if TYPE_CHECKING:
+    from groove.config import GrooveConfig
     from groove.runtime import RuntimePaths
     from groove.service import GrooveAPI
 
@@ -62,6 +63,8 @@ class State:
         return (self.config_path or default_config_path()).absolute()
 
     def config(self) -> GrooveConfig:
+        from groove.config import GrooveConfig  # a served command never reads it
+
         if self.config_path is not None and not self.config_path.exists() and not self._noted:
             self._noted = True  # named by --config or GROOVE_CONFIG, yet not there: say so
             click.echo(f"note: config {self.config_path} does not exist; using defaults "

@@ -12,14 +12,9 @@ import click
 
 from groove.cli import render
 from groove.cli.app import EXIT_USER, State, json_option, main
-from groove.config import (
-    NUMBER_SETTINGS,
-    EnterpriseConfig,
-    GrooveConfig,
-    find_project_root,
-    project_config_path,
-)
+from groove.config import NUMBER_SETTINGS, EnterpriseConfig, GrooveConfig
 from groove.errors import ConfigError, GrooveError
+from groove.locations import find_project_root, project_config_path
 
 pass_state = click.make_pass_decorator(State)
 KEYS = ("user_db_path", "user_id", "engine", *NUMBER_SETTINGS)

@@ -17,11 +17,11 @@ from typing import Any
 
 from groove.client import transport
 from groove.client.launcher import probe, start_detached
-from groove.config import find_project_root
 from groove.domain import context
 from groove.domain.tiered import TieredLearning
 from groove.errors import GrooveError, ServerUnavailable
 from groove.hooks.payload import OFF_ENV, OFF_MARKER, HookInput, is_trivial
+from groove.locations import find_project_root
 from groove.runtime import RuntimePaths
 
 log = logging.getLogger("groove.hooks")

@@ -20,13 +20,13 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from pydantic import Field
 
-from groove.config import find_project_root
 from groove.domain import LearningCategory, Outcome, RelationType
 from groove.domain.context import line, why_lines
 from groove.domain.injection import OutcomeSource
 from groove.domain.text import visible
 from groove.domain.tiered import TieredLearning
 from groove.errors import GrooveError, NotFound
+from groove.locations import find_project_root
 from groove.service import GrooveAPI, LearningDetail, RequestContext
 
 log = logging.getLogger("groove.mcp")

@@ -23,8 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from groove.config import default_config_path
 from groove.errors import GrooveError, ValidationError
+from groove.locations import default_config_path
 from groove.runtime import groove_version
 from groove.service import LocalGroove, RequestContext, wire
 

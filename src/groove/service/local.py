@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from groove.config import EnterpriseConfig, GrooveConfig, ensure_gitignored, project_db_path
+from groove.config import EnterpriseConfig, GrooveConfig
 from groove.domain import (
     Embedder,
     GrooveExport,
@@ -64,6 +64,7 @@ from groove.errors import (
 )
 from groove.learn import Capture, Rules, SessionReader, session_id_of
 from groove.learn.transcript import PromptCounter, last_prompt_is
+from groove.locations import ensure_gitignored, project_db_path
 from groove.plugin import Capability, Harness, PluginContext
 from groove.service.context import RequestContext
 from groove.service.protocol import (
