@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from groove.domain import Learning, LearningCategory, LearningContent, Outcome, Scope
-from groove.domain.ranking import Explanation
+from groove.domain.explanation import Explanation
 from groove.domain.tiered import Tier, TieredLearning
 from groove.service import wire
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from groove.domain.choice import Choice
+from groove.domain.explanation import Explanation
 from groove.domain.learning import Learning
-from groove.domain.ranking import Explanation
 
 
 class Tier(Choice):
