@@ -125,3 +125,21 @@ def test_top_rows_are_those_a_stable_sort_gives_ties_included() -> None:
         limit = int(rng.integers(1, 40))
         expected = rows[np.argsort(-scores[rows], kind="stable")[:limit]]
         assert top(rows, scores, limit).tolist() == expected.tolist()
+
+
+def test_a_code_token_is_one_not_all_letters_and_digits() -> None:
+    """For each match of the code pattern (and each `=` part of one) longer than two
+    characters, the ones `tokens` keeps, holding one of `. _ - / : =` is the same as not
+    being alphanumeric: over random text of ASCII, accented letters, other scripts'
+    digits and every special character."""
+    import random
+
+    from groove.store.keyword_index import _CODE, _SPECIAL
+
+    rng = random.Random(11)
+    alphabet = "ab_.-/:=é٣Ⅻ XY1\t,;"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        for m in _CODE.findall(text):
+            for part in (p for p in (m, *m.split("=")) if len(p) > 2):
+                assert bool(_SPECIAL.search(part)) == (not part.isalnum()), (text, part)

@@ -68,12 +68,13 @@ def tokens(text: str) -> list[str]:
     (`ops/deploy.sh`, `--fix`, `aws_profile`): a query's code token matches only the
     same token."""
     out = [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    # a match of _CODE holds _SPECIAL exactly when it is not all letters and digits:
+    # `isalnum` asks that in C, a regex search per match cost a sixth of indexing
     for m in _CODE.findall(text):
-        if len(m) > 2 and _SPECIAL.search(m):
+        if len(m) > 2 and not m.isalnum():
             out.append(m.lower())
             if "=" in m:  # `AWS_PROFILE=staging` also names `AWS_PROFILE`
-                out += [p.lower() for p in m.split("=")
-                        if len(p) > 2 and _SPECIAL.search(p)]
+                out += [p.lower() for p in m.split("=") if len(p) > 2 and not p.isalnum()]
     return out
 
 
