@@ -70,30 +70,6 @@ def _clustered(rng: np.random.Generator, n: int, dim: int, clusters: int = 40) -
     return (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
 
 
-def test_training_in_pieces_matches_faiss_training() -> None:
-    """`ann._train` leaves the IVF in the state `index.train` does: the same centroids and
-    the same 8-bit ranges."""
-    import faiss
-
-    from groove.store import ann
-
-    train = _clustered(np.random.default_rng(3), 9000, 32)
-    states = []
-    for own in (False, True):
-        quantizer = faiss.IndexFlatIP(32)
-        index = faiss.IndexIVFScalarQuantizer(quantizer, 32, 50, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter, index.cp.seed = 5, 0
-        if own:
-            ann._train(index, quantizer, train)
-        else:
-            index.train(train)
-        assert index.is_trained
-        states.append((quantizer.reconstruct_n(0, 50), faiss.vector_to_array(index.sq.trained)))
-    assert np.array_equal(states[0][0], states[1][0])
-    assert np.array_equal(states[0][1], states[1][1])
-
-
 def test_an_8bit_build_reads_in_pieces_and_keeps_recall() -> None:
     """A build over 8-bit codes releases what it read a piece at a time (never more than
     `PIECE_ROWS` rows, every row covered), finds >= 0.95 of the exact top 10 at its
