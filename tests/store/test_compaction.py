@@ -131,13 +131,14 @@ async def test_kill_at_any_step_loses_nothing(tmp_path: Path, stage: str) -> Non
 
 
 async def test_new_database_gets_groove_rocksdb_options(tmp_path: Path) -> None:
-    """A new database is given <db>/options with 16 MB write buffers and index blocks kept
-    with their tables, and RocksDB uses it."""
+    """A new database is given <db>/options with 16 MB write buffers, 32 MB of them kept
+    for transaction checks and index blocks kept with their tables, and RocksDB uses it."""
     db = tmp_path / "db"
     (await CozoStore.open(db, dim=DIM)).close_sync()
     assert "write_buffer_size=16777216" in (db / "options").read_text()
     newest = max((db / "data").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))
     assert "  write_buffer_size=16777216" in newest.read_text()
+    assert "  max_write_buffer_size_to_maintain=33554432" in newest.read_text()
     assert "  cache_index_and_filter_blocks=false" in newest.read_text()
 
 

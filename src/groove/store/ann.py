@@ -42,7 +42,36 @@ _CALIBRATION_QUERIES = 48
 _TRAIN_PER_LIST = 40
 """Training points per list: faiss warns below 39."""
 _KMEANS_ITERATIONS = 12
+PIECE_ROWS = 4096
+"""Rows a build reads at a time (6 MB at 384-d, whole pages for any dimension; divides
+`BLOCK_ROWS`): touched pages are released after each piece, not after each 24 MB block."""
+Release = Callable[[int, int, int], None]
+"""`release(block, lo, hi)`: a build is done reading rows lo:hi of that block."""
 _build_lock = threading.Lock()
+MMAP_THRESHOLD = 1 << 20
+"""glibc's mmap threshold, fixed for a process that builds or loads an approximate index
+(`pin_mmap_threshold`): allocations from 1 MB up get pages of their own, returned when
+freed. glibc starts at 128 KB but raises the threshold to the size of every larger block
+freed (up to 32 MB); a build frees blocks of 10-35 MB, after which RocksDB's write
+batches and memtables and numpy's temporaries all come from its heaps, where freed
+memory stays resident. Measured in `python -m bench --sizes 100000`'s groove worker
+(bulk load with builds at 5,000, 20,000 and 80,000 rows, then searches): malloc held
+~200 MB free but resident after the load and the run peaked at ~625 MB; fixed at 1 MB,
+~565 MB. 128 KB peaked ~10 MB lower but made each filtered search's 100-400 KB masks
+fresh pages (+0.3 ms at 100,000 rows); 1 MB cost searches nothing measurable."""
+_pinned = False
+
+
+def pin_mmap_threshold() -> None:
+    """Fix glibc's mmap threshold at `MMAP_THRESHOLD` (once; a no-op off glibc)."""
+    global _pinned
+    if _pinned:
+        return
+    _pinned = True
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, MMAP_THRESHOLD)  # -3: M_MMAP_THRESHOLD
 
 
 def lists_for(n: int) -> int:
@@ -73,16 +102,19 @@ class Ann:
     @classmethod
     def build(cls, blocks: list[npt.NDArray[np.float32]], live: npt.NDArray[np.bool_],
               *, threads: int | None = None, seed: int = 0,
-              release: Callable[[int], None] | None = None) -> Ann:
+              release: Release | None = None) -> Ann:
         """Train on a sample of the live rows, add them all, calibrate `nprobe`.
 
         `blocks` are row-ordered slices of the matrix (together `len(live)` rows), read
-        in two passes, block by block; `release(b)` is called after each block is read
-        (a file-backed index unmaps its pages), so nothing is held whole."""
-        from groove.store.vector_index import BLOCK_ROWS, RESCORE
+        in two passes of `PIECE_ROWS` rows at a time; `release(b, lo, hi)` is called
+        after rows `lo:hi` of block `b` were read (a file-backed index unmaps their
+        pages), so neither the matrix nor a block is held whole, and no piece is copied
+        unless it holds tombstones."""
+        from groove.store.vector_index import RESCORE
 
+        pin_mmap_threshold()
         dim = blocks[0].shape[1]
-        release = release or (lambda _b: None)
+        release = release or _keep
         rows = np.flatnonzero(live)
         n = rows.size
         nlist = lists_for(n)
@@ -90,30 +122,26 @@ class Ann:
         rng = np.random.default_rng(seed)
         sample = np.sort(rng.choice(rows, size=min(n, _TRAIN_PER_LIST * nlist), replace=False))
         probes = np.sort(rng.choice(rows, size=min(_CALIBRATION_QUERIES, n), replace=False))
-        # pass 1: the training sample, the probe vectors, and the probes' exact top-10
+        queries = _gather(blocks, probes, release)
+        # pass 1: the training sample and the probes' exact top-10
         train = np.empty((len(sample), dim), dtype=np.float32)
-        queries = np.empty((len(probes), dim), dtype=np.float32)
-        for b, block in enumerate(blocks):
-            lo, hi = b * BLOCK_ROWS, b * BLOCK_ROWS + len(block)
-            for want, into in ((sample, train), (probes, queries)):
-                a, z = np.searchsorted(want, [lo, hi])
-                into[a:z] = block[want[a:z] - lo]
-            release(b)
         best_s = np.full((len(probes), 10), -np.inf, dtype=np.float32)
         best_i = np.zeros((len(probes), 10), dtype=np.int64)
-        for b, block in enumerate(blocks):
-            lo = b * BLOCK_ROWS
-            scores = queries @ block.T
-            scores[:, ~live[lo:lo + len(block)]] = -np.inf
-            own = (probes >= lo) & (probes < lo + len(block))
-            scores[np.flatnonzero(own), probes[own] - lo] = -np.inf  # not itself
+        for b, lo, hi, first, piece in _pieces(blocks):
+            end = first + len(piece)
+            a, z = np.searchsorted(sample, [first, end])
+            train[a:z] = piece[sample[a:z] - first]
+            scores = queries @ piece.T
+            scores[:, ~live[first:end]] = -np.inf
+            own = (probes >= first) & (probes < end)
+            scores[np.flatnonzero(own), probes[own] - first] = -np.inf  # not itself
             cat_s = np.concatenate([best_s, scores], axis=1)
             cat_i = np.concatenate([best_i, np.broadcast_to(
-                np.arange(lo, lo + len(block)), scores.shape)], axis=1)
+                np.arange(first, end), scores.shape)], axis=1)
             keep = np.argpartition(-cat_s, 9, axis=1)[:, :10]
             best_s = np.take_along_axis(cat_s, keep, 1)
             best_i = np.take_along_axis(cat_i, keep, 1)
-            release(b)
+            release(b, lo, hi)
         truth = [set(r.tolist()) for r in best_i]
         with _build_lock, _threads(threads):
             quantizer = faiss.IndexFlatIP(dim)
@@ -123,35 +151,41 @@ class Ann:
             index.own_fields = False
             index.cp.niter = _KMEANS_ITERATIONS
             index.cp.seed = seed
-            index.train(train)
+            _train(index, quantizer, train)
             del train
             # pass 2: every live row
-            for b, block in enumerate(blocks):
-                lo = b * BLOCK_ROWS
-                keep_rows = live[lo:lo + len(block)]
-                if keep_rows.any():
-                    ids = np.arange(lo, lo + len(block), dtype=np.int64)
-                    index.add_with_ids(np.ascontiguousarray(block[keep_rows]), ids[keep_rows])
-                release(b)
+            for b, lo, hi, first, piece in _pieces(blocks):
+                keep_rows = live[first:first + len(piece)]
+                ids = np.arange(first, first + len(piece), dtype=np.int64)
+                if keep_rows.all():
+                    index.add_with_ids(piece, ids)
+                elif keep_rows.any():
+                    index.add_with_ids(np.ascontiguousarray(piece[keep_rows]), ids[keep_rows])
+                release(b, lo, hi)
         ann = cls(index, NPROBES[-1], int(n), quantizer)
         ann.nprobe = ann._calibrate(queries, probes, truth, blocks, RESCORE,
-                                    FINE_RECALL if fine else TARGET_RECALL)
+                                    FINE_RECALL if fine else TARGET_RECALL, release)
         return ann
 
     def _calibrate(self, queries: npt.NDArray[np.float32], probes: npt.NDArray[np.int64],
                    truth: list[set[int]], blocks: list[npt.NDArray[np.float32]],
-                   rescore: int, target: float) -> int:
+                   rescore: int, target: float, release: Release) -> int:
         """The smallest nprobe whose top-10 (after exact rescoring of `rescore`
-        candidates) holds `target` of the probes' exact top-10 neighbours."""
-        from groove.store.vector_index import BLOCK_ROWS
+        candidates) holds `target` of the probes' exact top-10 neighbours.
 
+        Each nprobe's candidates are read a piece at a time, each piece released after:
+        read one by one through a file's maps, their ~2,000 scattered rows a round left
+        most of the file resident (a fault maps the pages around it too; +110 MB at
+        80,000 rows)."""
         for nprobe in NPROBES:
             _, found = self.index.search(queries, rescore + 1, params=_params(nprobe))
+            rows = np.unique(found[found >= 0])
+            vecs = _gather(blocks, rows, release)
             hits = 0
             for q, cands in enumerate(found):
                 cands = cands[(cands >= 0) & (cands != probes[q])]
-                vecs = np.stack([blocks[c // BLOCK_ROWS][c % BLOCK_ROWS] for c in cands.tolist()])
-                top = cands[np.argsort(-(vecs @ queries[q]))[:10]]
+                at = np.searchsorted(rows, cands)
+                top = cands[np.argsort(-(vecs[at] @ queries[q]))[:10]]
                 hits += len(set(top.tolist()) & truth[q])
             if hits / (10 * len(truth)) >= target:
                 return nprobe
@@ -188,7 +222,62 @@ class Ann:
 
     @classmethod
     def load(cls, path: Path, nprobe: int, trained_on: int) -> Ann:
+        pin_mmap_threshold()
         return cls(faiss.read_index(str(path)), nprobe, trained_on)
+
+
+def _train(index: Any, quantizer: Any, train: npt.NDArray[np.float32]) -> None:
+    """What `index.train(train)` does, to the same trained state (k-means for the lists,
+    then each dimension's range of the residuals for 8-bit codes), without faiss's copy of
+    every training vector's residual, as large as `train` itself (35 MB at 80,000 rows,
+    70 MB at 320,000): the ranges are the min and max of residuals taken a piece at a
+    time, and the quantizer's min-max training on just those two rows sets the same
+    ranges."""
+    faiss.Clustering(index.d, index.nlist, index.cp).train(train, quantizer)
+    if index.sq.qtype == faiss.ScalarQuantizer.QT_8bit:
+        centroids = quantizer.reconstruct_n(0, index.nlist)
+        low = np.full(index.d, np.inf, dtype=np.float32)
+        high = np.full(index.d, -np.inf, dtype=np.float32)
+        for a in range(0, len(train), PIECE_ROWS):
+            piece = train[a:a + PIECE_ROWS]
+            _, lists = quantizer.search(piece, 1)
+            residuals = piece - centroids[lists[:, 0]]
+            np.minimum(low, residuals.min(axis=0), out=low)
+            np.maximum(high, residuals.max(axis=0), out=high)
+        index.sq.train(np.stack([low, high]))
+    index.is_trained = True
+
+
+def _pieces(blocks: list[npt.NDArray[np.float32]]
+            ) -> Iterator[tuple[int, int, int, int, npt.NDArray[np.float32]]]:
+    """(block, lo, hi, first row, rows lo:hi of the block) for every `PIECE_ROWS` rows."""
+    from groove.store.vector_index import BLOCK_ROWS
+
+    for b, block in enumerate(blocks):
+        for lo in range(0, len(block), PIECE_ROWS):
+            hi = min(len(block), lo + PIECE_ROWS)
+            yield b, lo, hi, b * BLOCK_ROWS + lo, block[lo:hi]
+
+
+def _gather(blocks: list[npt.NDArray[np.float32]], rows: npt.NDArray[np.int64],
+            release: Release) -> npt.NDArray[np.float32]:
+    """The vectors of sorted `rows`, read a piece at a time, each piece released after
+    (scattered rows read through a file's maps bring the pages around them along)."""
+    from groove.store.vector_index import BLOCK_ROWS
+
+    out = np.empty((len(rows), blocks[0].shape[1]), dtype=np.float32)
+    which = rows // PIECE_ROWS
+    for p in np.unique(which).tolist():
+        a, z = np.searchsorted(which, [p, p + 1])
+        first = p * PIECE_ROWS
+        b, lo = divmod(first, BLOCK_ROWS)
+        out[a:z] = blocks[b][rows[a:z] - b * BLOCK_ROWS]
+        release(b, lo, lo + PIECE_ROWS)
+    return out
+
+
+def _keep(_block: int, _lo: int, _hi: int) -> None:
+    """The default `Release`: an in-memory matrix has nothing to give back."""
 
 
 def _params(nprobe: int) -> Any:

@@ -177,9 +177,7 @@ def _load_ann(root: Path, meta: dict[str, Any], index: VectorIndex) -> Ann:
     alive = index.codes[: index.rows, 0] != DEAD
     gone = np.flatnonzero(~alive[:covered]).astype(np.int64)
     ann.remove(gone)  # tombstoned since the index file was written
-    tail = covered + np.flatnonzero(alive[covered:]).astype(np.int64)
-    if tail.size:
-        ann.add(tail, index.vectors_of_rows(tail))
+    index.feed(ann, covered + np.flatnonzero(alive[covered:]).astype(np.int64))
     return ann
 
 

@@ -206,9 +206,7 @@ class VectorCache:
             with self.lock:
                 alive = index.codes[: index.rows, 0] != DEAD
                 ann.remove(np.flatnonzero(live0 & ~alive[:n0]).astype(np.int64))
-                tail = n0 + np.flatnonzero(alive[n0:]).astype(np.int64)
-                if tail.size:
-                    ann.add(tail, index.vectors_of_rows(tail))
+                index.feed(ann, n0 + np.flatnonzero(alive[n0:]).astype(np.int64))
                 index.ann = ann
             self._ann_unsaved = True
             self._saved = False
