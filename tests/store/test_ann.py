@@ -1,6 +1,7 @@
 """The approximate index's build details that its users cannot see."""
 
 import ctypes
+import os
 import subprocess
 import sys
 
@@ -63,12 +64,14 @@ print(mallinfo2().hblkhd - before >= 2 << 20)
 def test_a_pinned_mmap_threshold_stays_put_after_a_large_free() -> None:
     """In a fresh process, a 2 MB allocation after a 20 MB block was freed comes from
     malloc's heap (glibc raised its threshold) unless the threshold was pinned, when it
-    gets pages of its own."""
+    gets pages of its own; a threshold the process was started with is left alone."""
     try:
         ctypes.CDLL("libc.so.6").mallinfo2  # noqa: B018
     except (OSError, AttributeError):
         pytest.skip("not glibc >= 2.33")
-    out = {mode: subprocess.run([sys.executable, "-c", _PROBE, mode], capture_output=True,
-                                text=True, check=True).stdout.strip()
-           for mode in ("pin", "dynamic")}
-    assert out == {"pin": "True", "dynamic": "False"}
+    own = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(32 << 20)}
+    out = {(mode, env is own): subprocess.run(
+        [sys.executable, "-c", _PROBE, mode], capture_output=True, text=True, check=True,
+        env=env).stdout.strip() for mode in ("pin", "dynamic") for env in (os.environ, own)}
+    assert out == {("pin", False): "True", ("dynamic", False): "False",
+                   ("pin", True): "False", ("dynamic", True): "False"}

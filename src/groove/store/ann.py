@@ -63,11 +63,14 @@ _pinned = False
 
 
 def pin_mmap_threshold() -> None:
-    """Fix glibc's mmap threshold at `MMAP_THRESHOLD` (once; a no-op off glibc)."""
+    """Fix glibc's mmap threshold at `MMAP_THRESHOLD` (once; a no-op off glibc, or when
+    the process was started with its own `MALLOC_MMAP_THRESHOLD_`)."""
     global _pinned
     if _pinned:
         return
     _pinned = True
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
