@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from groove.store.vector_index import VectorIndex
 
@@ -122,3 +123,21 @@ def test_rows_read_from_the_file_equal_the_mapped_rows(tmp_path: Path) -> None:
     assert idx.file is not None
     idx.file.close()
     assert np.array_equal(idx.vectors_of_rows(rows), vecs[rows])
+
+
+def test_cosines_of_named_ids_read_at_once(tmp_path: Path) -> None:
+    """`cosines` gives the query's product with each known id's stored vector (file-backed
+    or in memory) and leaves out ids without one."""
+    from groove.store.vector_index import RowFile
+
+    rng = np.random.default_rng(4)
+    vecs = _clustered(rng, 300, 16)
+    query = vecs[7]
+    for idx in (VectorIndex(16), VectorIndex(16, RowFile(tmp_path / "v.f32", 16))):
+        idx.put_many([str(i) for i in range(300)], list(vecs), ["g"] * 300, ["c"] * 300)
+        idx.remove("12")
+        got = idx.cosines(query, ["299", "12", "nope", "7"])
+        assert list(got) == ["299", "7"]
+        assert got["299"] == pytest.approx(float(vecs[299] @ query), abs=1e-6)
+        assert got["7"] == pytest.approx(1.0, abs=1e-5)
+        assert idx.cosines(query, []) == {}

@@ -941,9 +941,10 @@ class CozoStore:
         keyword = {} if not text else dict(self._ensure_keywords().search(
             text, limit, scopes, cats))
         with self._index_lock:
-            for i in keyword.keys() - similar.keys():
-                v = index.vector(i)
-                similar[i] = -1.0 if v is None else float(v @ query)
+            missing = [i for i in keyword if i not in similar]
+            near = index.cosines(query, missing)
+        for i in missing:
+            similar[i] = near.get(i, -1.0)
         ids = list(similar)
         learnings = self._get_many(ids)
         usage_rows = self._usage_of(ids)
@@ -972,13 +973,9 @@ class CozoStore:
         """Cosine similarity of `embedding` to each of `ids` that has a vector."""
         query = self._check_vector(embedding)
         index = self._ensure_index()
-        out: dict[LearningId, float] = {}
         with self._index_lock:
-            for i in ids:
-                v = index.vector(str(i))
-                if v is not None:
-                    out[i] = float(v @ query)
-        return out
+            near = index.cosines(query, [str(i) for i in ids])
+        return {i: near[str(i)] for i in ids if str(i) in near}
 
     def _ensure_keywords(self) -> KeywordIndex:
         with self._engine.write_lock():

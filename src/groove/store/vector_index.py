@@ -212,6 +212,15 @@ class VectorIndex:
             self.blocks[row >> _BLOCK_SHIFT][row & _MASK].copy()
         return vector
 
+    def cosines(self, query: Vector, ids: Iterable[str]) -> dict[str, float]:
+        """`query`'s cosine to each of `ids` that has a vector, their rows read at once
+        (one `pread` each and one product, not a read and a product per id)."""
+        found = [(id, row) for id in ids if (row := self._row.get(id)) is not None]
+        if not found:
+            return {}
+        scores = self.vectors_of_rows(np.array([r for _, r in found], dtype=np.int64)) @ query
+        return {id: float(x) for (id, _), x in zip(found, scores.tolist(), strict=True)}
+
     def vectors_of_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """The vectors of `rows` (any order), gathered block by block (a few rows of a
         file-backed index: read from the file, see `RowFile.read_rows`)."""
