@@ -6,7 +6,8 @@ What one `search` costs beyond embedding the query: vector retrieval, keyword
 retrieval, merging the tiers, reading usage and relations, ranking. The query
 vectors are computed first (hash embedder, so the model's cost is not in the figure;
 the real model's query embedding is measured by `python -m bench` and the server
-bench), then each call is timed with its vector and text given.
+bench), then each call is timed with its vector and text given. Also: encoding and
+decoding a 10-hit answer for the groove server's wire (`groove.service.wire`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from bench.data import texts
 from groove import GrooveConfig
-from groove.service import LocalGroove, RequestContext
+from groove.service import LocalGroove, RequestContext, wire
 from groove.testing import HashEmbedder
 from groove.tiers import Tier
 
@@ -78,6 +79,16 @@ async def run(n: int, queries: int) -> dict[str, object]:
                 t = time.perf_counter()
                 await api.find_for_injection(ctx, q, limit=3)
                 times["inject_ms"].append((time.perf_counter() - t) * 1000)
+            hits = await api.search(ctx, asked[-1], limit=10)
+            raw = wire.dumps({"result": hits})
+            t = time.perf_counter()
+            for _ in range(200):
+                wire.dumps({"result": hits})
+            encode_ms = (time.perf_counter() - t) * 1000 / 200
+            t = time.perf_counter()
+            for _ in range(200):
+                wire.loads(raw)
+            decode_ms = (time.perf_counter() - t) * 1000 / 200
             t = time.perf_counter()
             for q in asked:
                 await store.semantic_search(embedder.embed([q])[0], 10)
@@ -92,6 +103,8 @@ async def run(n: int, queries: int) -> dict[str, object]:
         out[k.replace("_ms", "_p95_ms")] = round(pct(v, 0.95), 3)
     out["store_vector_search_mean_ms"] = round(store_ms, 3)
     out["store_keyword_search_mean_ms"] = round(keyword_ms, 3)
+    out["wire_encode_answer_ms"] = round(encode_ms, 3)
+    out["wire_decode_answer_ms"] = round(decode_ms, 3)
     return out
 
 
