@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -437,3 +438,45 @@ async def test_store_with_relations_is_one_write(store: CozoStore) -> None:
         await store.store(c, relations=[
             LearningRelation.new(c.id, RelationType.RELATED_TO, make_learning().id)])
     assert await store.get(c.id) is None
+
+
+async def test_warm_builds_the_keyword_index_while_writes_go_on(
+        store: CozoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While `warm` builds the keyword index, writes neither wait for it nor get lost (a
+    learning added, one deleted and one rewritten meanwhile show so in it once it is
+    installed), and a keyword search that comes meanwhile waits for that build instead
+    of making another."""
+    import asyncio
+    import threading
+
+    from groove.store import cozo
+
+    kept = make_learning("Deploy with ops/deploy.sh", "the script pins the region")
+    gone = make_learning("Run ruff check --fix", "before each commit")
+    await store.store_many([kept, gone])
+    started, release = threading.Event(), threading.Event()
+    build, builds = cozo._keyword_index, []
+
+    def held(rows: Any) -> Any:  # the build, held until the writes are done
+        builds.append(len(builds))
+        started.set()
+        assert release.wait(60), "the writes waited for the build"
+        return build(rows)
+
+    monkeypatch.setattr(cozo, "_keyword_index", held)
+    warming = asyncio.ensure_future(store.warm())
+    assert await asyncio.to_thread(started.wait, 60)
+    added = make_learning("Set AWS_PROFILE=staging", "before terraform plan")
+    await store.store(added)
+    assert await store.delete(gone.id)
+    kept.content.insight = "the script pins the region eu-west-1"
+    await store.update(kept)
+    searching = asyncio.ensure_future(store.keyword_search("AWS_PROFILE"))
+    for _ in range(3):  # let the search reach its wait (or, wrongly, a build of its own)
+        await asyncio.sleep(0)
+    release.set()
+    await warming
+    assert [x.id for x, _ in await searching] == [added.id]
+    assert await store.keyword_search("ruff") == []
+    assert [x.id for x, _ in await store.keyword_search("eu-west-1")] == [kept.id]
+    assert builds == [0]

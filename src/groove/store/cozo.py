@@ -18,7 +18,7 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -202,6 +202,28 @@ _writing = _on(writes=True)
 _reading = _on(writes=False)
 
 
+KeywordChange = tuple[str, ...]
+"""("upsert", id, insight, scope, category, description) | ("remove", id) | ("reset",)"""
+
+
+def _keyword_index(rows: Iterable[Sequence[Any]]) -> KeywordIndex:
+    """A keyword index of (id, scope, category, description, insight) rows."""
+    from groove.store.keyword_index import KeywordIndex
+
+    index = KeywordIndex()
+    for id, scope, category, description, insight in rows:
+        index.upsert(id, insight, scope, category, headline=description)
+    return index
+
+
+def _apply_keyword_change(index: KeywordIndex, change: KeywordChange) -> None:
+    if change[0] == "upsert":
+        _, id, insight, scope, category, description = change
+        index.upsert(id, insight, scope, category, headline=description)
+    elif change[0] == "remove":
+        index.remove(change[1])
+
+
 class CozoStore:
     """One groove database. Open with `await CozoStore.open(path)`; close when done.
 
@@ -230,6 +252,10 @@ class CozoStore:
         self.schema_version = version
         self._vectors = VectorCache(engine, dim)
         self._keywords: KeywordIndex | None = None
+        self._keywords_log: list[KeywordChange] | None = None
+        """While `warm` builds the keyword index beside reads and writes: what writes did
+        to the texts since its snapshot, replayed onto it before it is installed."""
+        self._keywords_job: Future[None] | None = None
         self._stored_model: str | None = None
         self._stored_model_known = False
 
@@ -564,8 +590,7 @@ class CozoStore:
                 self._engine.mutate(Q.DELETE_LEARNING, {"id": key})
                 with self._index_lock:
                     index.remove(key)
-            if self._keywords is not None:
-                self._keywords.remove(key)
+            self._keywords_change(("remove", key))
         return True
 
     @_reading
@@ -923,13 +948,19 @@ class CozoStore:
         found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
         return [(found[i], score) for i, score in hits if i in found]
 
-    @_reading
-    def retrieve(self, embedding: Embedding, text: str | None, limit: int,
-                 scope: ScopeFilter = None, category: LearningCategory | None = None
-                 ) -> Retrieval:
+    async def retrieve(self, embedding: Embedding, text: str | None, limit: int,
+                       scope: ScopeFilter = None, category: LearningCategory | None = None
+                       ) -> Retrieval:
         """Everything ranking needs from this store in one call (one hop to this store's
         thread): the `limit` nearest by vector and by keywords (filters before each cut),
         every candidate's cosine similarity, usage stats and the edges among them."""
+        if text:
+            await self._keywords_built()
+        return await self._retrieve(embedding, text, limit, scope, category)
+
+    @_reading
+    def _retrieve(self, embedding: Embedding, text: str | None, limit: int,
+                  scope: ScopeFilter, category: LearningCategory | None) -> Retrieval:
         if limit < 0:
             raise ValidationError(f"must be >= 0, got {limit}", field="limit")
         query = self._check_vector(embedding)
@@ -956,12 +987,17 @@ class CozoStore:
 
     # -- keywords ----------------------------------------------------------------
 
-    @_reading
-    def keyword_search(self, query: str, limit: int = 10, scope: ScopeFilter = None,
-                       category: LearningCategory | None = None
-                       ) -> list[tuple[Learning, float]]:
+    async def keyword_search(self, query: str, limit: int = 10, scope: ScopeFilter = None,
+                             category: LearningCategory | None = None
+                             ) -> list[tuple[Learning, float]]:
         """The `limit` best BM25 matches for `query`'s words and code tokens, filters
         applied before the cut."""
+        await self._keywords_built()
+        return await self._keyword_search(query, limit, scope, category)
+
+    @_reading
+    def _keyword_search(self, query: str, limit: int, scope: ScopeFilter,
+                        category: LearningCategory | None) -> list[tuple[Learning, float]]:
         cats = None if category is None else [LearningCategory.parse(str(category)).value]
         hits = self._ensure_keywords().search(query, limit, _scope_strings(scope), cats)
         found = {str(x.id): x for x in self._get_many([h[0] for h in hits])}
@@ -978,33 +1014,78 @@ class CozoStore:
         return {i: near[str(i)] for i in ids if str(i) in near}
 
     def _ensure_keywords(self) -> KeywordIndex:
+        """The keyword index, built now (under the read lock: writes wait) if nothing
+        built it yet. A store the server warmed has it; a search that comes while `warm`
+        builds it waits outside the locks first (`_keywords_built`), so this builds only
+        for a store nobody warmed (or, rarely, twice: the first installed wins)."""
         with self._engine.write_lock():
             if self._keywords is None:
-                from groove.store.keyword_index import KeywordIndex
-
-                index = KeywordIndex()
-                for id, scope, category, description, insight in self._engine.query(
-                        Q.ALL_TEXTS):
-                    index.upsert(id, insight, scope, category, headline=description)
-                self._keywords = index
+                self._keywords = _keyword_index(self._engine.query(Q.ALL_TEXTS))
             return self._keywords
 
+    def _build_keywords(self) -> None:
+        """Build the keyword index while the store serves reads and writes: a snapshot of
+        the texts under the read lock (from then on writes log what they change), the
+        build without a lock, the log replayed and the index installed under the write
+        lock. At 100,000 learnings writes waited ~5 s for a build under the read lock."""
+        with self._rw.reading(), self._engine.write_lock():
+            if self._keywords is not None or self._keywords_log is not None:
+                return
+            self._keywords_log = []
+            rows = self._engine.query(Q.ALL_TEXTS)
+        index = None
+        try:
+            index = _keyword_index(rows)
+        finally:
+            with self._rw.writing():
+                log, self._keywords_log = self._keywords_log or [], None
+                if index is not None and self._keywords is None and ("reset",) not in log:
+                    for change in log:
+                        _apply_keyword_change(index, change)
+                    self._keywords = index
+
+    async def _keywords_built(self) -> None:
+        """Wait (holding no lock) for a build `warm` started, if one runs."""
+        job = self._keywords_job
+        if job is not None and not job.done():
+            await asyncio.wait([asyncio.wrap_future(job)])
+
     def _keywords_upsert(self, learnings: Iterable[Learning]) -> None:
-        index = self._keywords
-        if index is not None:
-            for x in learnings:
-                index.upsert(str(x.id), x.content.insight, x.scope.to_db_string(),
-                             x.category.value, headline=x.content.description)
+        for x in learnings:
+            self._keywords_change(("upsert", str(x.id), x.content.insight,
+                                   x.scope.to_db_string(), x.category.value,
+                                   x.content.description))
+
+    def _keywords_change(self, change: KeywordChange) -> None:
+        """A write's change to the texts (under the write lock): into the keyword index,
+        or into the log of a build in progress; ("reset",) drops the index."""
+        if change[0] == "reset":
+            self._keywords = None
+        elif self._keywords is not None:
+            _apply_keyword_change(self._keywords, change)
+            return
+        if self._keywords_log is not None:
+            self._keywords_log.append(change)
 
     def _ensure_index(self) -> VectorIndex:
         return self._vectors.ensure()
 
-    @_reading
-    def warm(self) -> None:
+    async def warm(self) -> None:
         """Load the vector index and build the keyword index now, not on the first search
-        (at 100,000 learnings the keyword index takes seconds to build)."""
+        (at 100,000 learnings the keyword index takes seconds to build); the store serves
+        reads and writes meanwhile (`_build_keywords`)."""
+        await self._load_vectors()
+        job = self._keywords_job
+        if self._keywords is None and (job is None or job.done()):
+            if self._engine.closed:
+                raise StoreClosed(self.path)
+            job = self._keywords_job = self._readers.submit(self._build_keywords)
+        if job is not None:
+            await asyncio.wrap_future(job)
+
+    @_reading
+    def _load_vectors(self) -> None:
         self._ensure_index()
-        self._ensure_keywords()
 
     def _load_index(self) -> VectorIndex:
         """A fresh index read from Cozo (the record), for comparison."""
@@ -1365,7 +1446,7 @@ class CozoStore:
             return
         with self._vectors.writing() as index:
             self._engine.mutate(script, values)
-            self._keywords = None  # rebuilt on the next keyword search
+            self._keywords_change(("reset",))  # rebuilt on the next keyword search
             if models:
                 self._note_model(sorted(models)[0])
             with self._index_lock:
