@@ -36,8 +36,6 @@ COMMON = 0.5
 barely moves the order, and its posting list is the most expensive to score."""
 _CODE = re.compile(r"[A-Za-z0-9_][\w.\-/:=]*[\w]|--?[A-Za-z][\w-]*")
 _WORD = re.compile(r"[a-z0-9]+")
-_SPECIAL = re.compile(r"[._\-/:=]")
-"""What makes a match of `_CODE` a code token rather than a plain word."""
 STOPWORDS = frozenset({
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "do", "does", "for", "from", "has",
     "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "not", "of", "on",
@@ -68,8 +66,9 @@ def tokens(text: str) -> list[str]:
     (`ops/deploy.sh`, `--fix`, `aws_profile`): a query's code token matches only the
     same token."""
     out = [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    # a match of _CODE holds _SPECIAL exactly when it is not all letters and digits:
-    # `isalnum` asks that in C, a regex search per match cost a sixth of indexing
+    # a match of _CODE is a code token when it holds one of `. _ - / : =`, which is
+    # exactly when it is not all letters and digits: `isalnum` asks that in C (a regex
+    # search per match cost a sixth of indexing)
     for m in _CODE.findall(text):
         if len(m) > 2 and not m.isalnum():
             out.append(m.lower())

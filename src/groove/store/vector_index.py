@@ -206,11 +206,7 @@ class VectorIndex:
 
     def vector(self, id: str) -> Vector | None:
         row = self._row.get(id)
-        if row is None:
-            return None
-        vector: Vector = self.file.read_rows([row])[0] if self.file is not None else \
-            self.blocks[row >> _BLOCK_SHIFT][row & _MASK].copy()
-        return vector
+        return None if row is None else self.vectors_of_rows(np.array([row], dtype=np.int64))[0]
 
     def cosines(self, query: Vector, ids: Iterable[str]) -> dict[str, float]:
         """`query`'s cosine to each of `ids` that has a vector, their rows read at once
