@@ -1051,6 +1051,8 @@ class CozoStore:
             await asyncio.wait([asyncio.wrap_future(job)])
 
     def _keywords_upsert(self, learnings: Iterable[Learning]) -> None:
+        if self._keywords is None and self._keywords_log is None:
+            return  # no index to keep in step (a bulk load before any keyword search)
         for x in learnings:
             self._keywords_change(("upsert", str(x.id), x.content.insight,
                                    x.scope.to_db_string(), x.category.value,
