@@ -38,6 +38,8 @@ from groove.domain import (
     utcnow,
     uuid7,
 )
+from groove.domain.clock import from_micros
+from groove.domain.explanation import Explanation
 from groove.domain.injection import InjectedVia, Injection, OutcomeSource
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.ranking import Candidate, rank
@@ -74,6 +76,37 @@ class Retrieved:
 
     tier: Tier
     found: Retrieval
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A learning as the merge of tiers sees it (`GrooveStorage._merge`)."""
+
+    id: str
+    tier: Tier
+    score: float
+    original: str | None
+    """The learning it was promoted from."""
+    copy: bool
+    """A promoted or curated copy."""
+    item: Any = None
+    """What the caller merges: a `TieredLearning`, or a candidate's features."""
+
+    @classmethod
+    def of(cls, t: TieredLearning) -> _Entry:
+        src = t.learning.source
+        return cls(str(t.learning.id), t.tier, t.score,
+                   str(src.original_id) if isinstance(src, PromotedSource) else None,
+                   isinstance(src, PromotedSource | EnterpriseCuratedSource), t)
+
+
+@dataclass(slots=True)
+class _Ranked:
+    """A ranked candidate before its row is read."""
+
+    id: str
+    tier: Tier
+    why: Explanation
 
 
 PROMOTION_DISCOUNT = 0.5
@@ -499,7 +532,7 @@ class GrooveStorage:
         vector = await self._query_vector(query)
         retrieved = await self._retrieve(query if isinstance(query, str) else None, vector,
                                          limit + SEARCH_SPARE, tiers, category=category)
-        return (await self._rank(retrieved))[:limit]
+        return await self._read_ranked((await self._rank(retrieved))[:limit])
 
     async def find_for_injection(self, limit: int = 5, query: str | None = None, *,
                                  rng: random.Random | None = None,
@@ -521,10 +554,12 @@ class GrooveStorage:
         else:
             vector = await self._query_vector(query)
             retrieved = await self._retrieve(query, vector, fetch, None, injection=True)
-            ranked = await self._rank(retrieved, rng=rng or random.Random())
-            ranked = [t for t in ranked if t.why is None or not t.why.faded]
-            if min_similarity is not None:
-                ranked = [t for t in ranked if (t.similarity or -1.0) >= min_similarity]
+            skip = {str(i) for i in exclude}
+            low = -2.0 if min_similarity is None else min_similarity
+            return await self._read_ranked([
+                r for r in await self._rank(retrieved, rng=rng or random.Random())
+                if not r.why.faded and (r.why.similarity or -1.0) >= low
+                and r.id not in skip][:limit])
         return [t for t in ranked if t.learning.id not in exclude][:limit]
 
     # -- sessions ----------------------------------------------------------------------
@@ -570,23 +605,35 @@ class GrooveStorage:
         return out
 
     async def _rank(self, retrieved: builtins.list[Retrieved],
-                    rng: random.Random | None = None) -> builtins.list[TieredLearning]:
+                    rng: random.Random | None = None) -> builtins.list[_Ranked]:
         """Merge the tiers' candidates, then order them by relevance and trust (keyword
-        scores count relative to the best one of this query)."""
-        best = max((k for r in retrieved for _, _, k in r.found.hits if k), default=1.0)
-        found = [TieredLearning(x, r.tier, s) for r in retrieved for x, s, _ in r.found.hits]
-        keyword = {x.id: k / best for r in retrieved for x, _, k in r.found.hits if k}
-        usage = {i: u for r in retrieved for i, u in r.found.usage.items()}
+        scores count relative to the best one of this query); superseded ones leave."""
+        best = max((k for r in retrieved for _, _, k, _ in r.found.hits if k), default=1.0)
+        found = [_Entry(i, r.tier, s, f.original, f.copy, (k, f))
+                 for r in retrieved for i, s, k, f in r.found.hits]
         edges = [e for r in retrieved for e in r.found.relations]
         merged, relations = await self._merge(found, edges)
-        tier_of = {t.learning.id: t.tier for t in merged}
-        candidates = [Candidate(t.learning, t.tier.value,
-                                usage.get(t.learning.id) or UsageStats(), similarity=t.score,
-                                keyword=keyword.get(t.learning.id))
-                      for t in merged]
-        ranked = rank(candidates, relations, utcnow(), rng=rng)
-        return [TieredLearning(r.candidate.learning, tier_of[r.candidate.learning.id],
-                               r.why.score, r.why) for r in ranked if not r.dropped]
+        tier_of = {e.id: e.tier for e in merged}
+        candidates = []
+        for e in merged:
+            k, f = e.item
+            candidates.append(Candidate(e.id, e.tier.value, from_micros(max(f.updated, f.used)),
+                                        f.alpha, f.beta, similarity=e.score,
+                                        keyword=k / best if k else None))
+        return [_Ranked(r.candidate.id, tier_of[r.candidate.id], r.why)
+                for r in rank(candidates, relations, utcnow(), rng=rng) if not r.dropped]
+
+    async def _read_ranked(self, ranked: builtins.list[_Ranked]
+                           ) -> builtins.list[TieredLearning]:
+        """The learnings of ranked candidates, read from their tiers (one call per tier),
+        in rank order; one deleted since it was ranked is left out."""
+        found: dict[str, Learning] = {}
+        for tier in dict.fromkeys(r.tier for r in ranked):
+            store = await self.store_for(tier)
+            found.update((str(x.id), x) for x in await store.get_many(
+                [LearningId(r.id) for r in ranked if r.tier is tier]))
+        return [TieredLearning(found[r.id], r.tier, r.why.score, r.why)
+                for r in ranked if r.id in found]
 
     async def list(self, tiers: Sequence[Tier] | None = None, scope: Scope | None = None,
                    category: LearningCategory | None = None, sort: str = "confidence",
@@ -606,48 +653,48 @@ class GrooveStorage:
 
     async def _resolve(self, found: builtins.list[TieredLearning], keep_order: bool = False
                        ) -> builtins.list[TieredLearning]:
-        out, _ = await self._merge(found)
+        merged, _ = await self._merge([_Entry.of(t) for t in found])
+        out = [e.item if e.item.score == e.score else replace(e.item, score=e.score)
+               for e in merged]
         if not keep_order:
             out.sort(key=lambda t: t.score, reverse=True)
         return out
 
-    async def _merge(self, found: builtins.list[TieredLearning],
+    async def _merge(self, found: builtins.list[_Entry],
                      relations: builtins.list[LearningRelation] | None = None
-                     ) -> tuple[builtins.list[TieredLearning], builtins.list[LearningRelation]]:
-        """Merge rules: copies of one learning appear once (the higher-precedence tier's);
-        a superseded learning is dropped when its successor is present; in a project, the
-        project-tier side of a contradiction wins."""
+                     ) -> tuple[builtins.list[_Entry], builtins.list[LearningRelation]]:
+        """Merge rules: copies of one learning appear once (the higher-precedence tier's,
+        with the best score among them); a superseded learning is dropped when its
+        successor is present; in a project, the project-tier side of a contradiction
+        wins."""
         if not found:
             return [], []
         precedence = {t: i for i, t in enumerate(PRECEDENCE)}
-        by_id = {f.learning.id: f for f in found}
+        by_id = {f.id: f for f in found}
         if relations is None:
             relations = []
             for tier in {f.tier for f in found}:
-                ids = [f.learning.id for f in found if f.tier is tier]
+                ids = [LearningId(f.id) for f in found if f.tier is tier]
                 relations += await (await self.store_for(tier)).relations_among(ids)
+        edges = [(str(r.from_id), r.relation_type, str(r.to_id)) for r in relations]
         # copies: union the promoted/curated copy with its original
-        parent: dict[LearningId, LearningId] = {}
+        parent: dict[str, str] = {}
 
-        def root(x: LearningId) -> LearningId:
+        def root(x: str) -> str:
             while parent.get(x, x) != x:
                 x = parent[x]
             return x
 
         for f in found:
-            src = f.learning.source
-            original = src.original_id if isinstance(src, PromotedSource) else None
-            if original is not None and original in by_id:
-                parent[root(f.learning.id)] = root(original)
-        for r in relations:
-            if r.relation_type is RelationType.DERIVED_FROM and r.from_id in by_id \
-                    and r.to_id in by_id and isinstance(
-                        by_id[r.from_id].learning.source,
-                        PromotedSource | EnterpriseCuratedSource):
-                parent[root(r.from_id)] = root(r.to_id)
-        groups: dict[LearningId, builtins.list[TieredLearning]] = {}
+            if f.original is not None and f.original in by_id:
+                parent[root(f.id)] = root(f.original)
+        for a, kind, b in edges:
+            if kind is RelationType.DERIVED_FROM and a in by_id and b in by_id \
+                    and by_id[a].copy:
+                parent[root(a)] = root(b)
+        groups: dict[str, builtins.list[_Entry]] = {}
         for f in found:
-            groups.setdefault(root(f.learning.id), []).append(f)
+            groups.setdefault(root(f.id), []).append(f)
         chosen = []
         for members in groups.values():  # first-appearance order
             if len(members) == 1:
@@ -655,18 +702,18 @@ class GrooveStorage:
                 continue
             top = min(members, key=lambda m: (precedence[m.tier], -m.score))
             chosen.append(replace(top, score=max(m.score for m in members)))
-        kept = {c.learning.id for c in chosen}
-        dropped: set[LearningId] = set()
-        for r in relations:
-            if r.from_id not in kept or r.to_id not in kept:
+        kept = {c.id for c in chosen}
+        dropped: set[str] = set()
+        for a, kind, b in edges:
+            if a not in kept or b not in kept:
                 continue
-            if r.relation_type is RelationType.SUPERSEDES:
-                dropped.add(r.to_id)
-            elif r.relation_type is RelationType.CONTRADICTS:
-                a, b = by_id[r.from_id], by_id[r.to_id]
-                if (a.tier is Tier.PROJECT) != (b.tier is Tier.PROJECT):
-                    dropped.add(b.learning.id if a.tier is Tier.PROJECT else a.learning.id)
-        return [c for c in chosen if c.learning.id not in dropped], relations
+            if kind is RelationType.SUPERSEDES:
+                dropped.add(b)
+            elif kind is RelationType.CONTRADICTS:
+                x, y = by_id[a], by_id[b]
+                if (x.tier is Tier.PROJECT) != (y.tier is Tier.PROJECT):
+                    dropped.add(y.id if x.tier is Tier.PROJECT else x.id)
+        return [c for c in chosen if c.id not in dropped], relations
 
     # -- export / import files ---------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import timedelta
 
 from groove import LearningRelation, Outcome, RelationType, UsageStats
@@ -18,9 +19,19 @@ def _usage(*outcomes: Outcome) -> UsageStats:
     return u
 
 
+NAMES: dict[str, str] = {}
+"""Candidate id -> the text it was made from."""
+
+
 def _cand(text: str, similarity: float, *outcomes: Outcome, tier: str = "project",
           keyword: float | None = None) -> Candidate:
-    return Candidate(make_learning(text), tier, _usage(*outcomes), similarity, keyword)
+    c = Candidate.of(make_learning(text), tier, _usage(*outcomes), similarity, keyword)
+    NAMES[c.id] = text
+    return c
+
+
+def _id(c: Candidate) -> uuid.UUID:
+    return uuid.UUID(c.id)
 
 
 def test_contradicted_learning_loses_its_place() -> None:
@@ -53,12 +64,10 @@ def test_relations_supersede_specialize_contradict() -> None:
     old, new = _cand("old", 0.6), _cand("new", 0.6)
     general, specific = _cand("general", 0.6), _cand("specific", 0.6)
     liked, doubted = _cand("liked", 0.6, Outcome.HELPFUL), _cand("doubted", 0.6)
-    rel = [LearningRelation.new(new.learning.id, RelationType.SUPERSEDES, old.learning.id),
-           LearningRelation.new(specific.learning.id, RelationType.SPECIALIZES,
-                                general.learning.id),
-           LearningRelation.new(doubted.learning.id, RelationType.CONTRADICTS,
-                                liked.learning.id)]
-    out = {r.candidate.learning.content.description: r
+    rel = [LearningRelation.new(_id(new), RelationType.SUPERSEDES, _id(old)),
+           LearningRelation.new(_id(specific), RelationType.SPECIALIZES, _id(general)),
+           LearningRelation.new(_id(doubted), RelationType.CONTRADICTS, _id(liked))]
+    out = {NAMES[r.candidate.id]: r
            for r in rank([old, new, general, specific, liked, doubted], rel, utcnow())}
     assert out["old"].dropped and not out["new"].dropped
     assert out["general"].why.relation == 0.8 and out["specific"].why.relation == 1.0
@@ -72,7 +81,7 @@ def test_project_beats_user_beats_enterprise_and_fresh_beats_stale() -> None:
     p, u, e = (_cand(t, 0.6, tier=t) for t in ("project", "user", "enterprise"))
     assert [r.candidate for r in rank([e, u, p], [], utcnow())] == [p, u, e]
     stale = _cand("stale", 0.6)
-    stale.learning.updated_at -= timedelta(days=720)
+    stale.active -= timedelta(days=720)
     fresh = _cand("fresh", 0.6)
     assert [r.candidate for r in rank([stale, fresh], [], utcnow())] == [fresh, stale]
 

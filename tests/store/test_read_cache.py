@@ -69,14 +69,14 @@ async def test_a_search_sees_edges_made_after_it_found_none(tmp_path: Path) -> N
 
 
 async def test_a_search_sees_usage_recorded_after_it(tmp_path: Path) -> None:
-    """The usage stats a retrieval read are cached until the next write: an outcome
-    recorded after one search shows in the next."""
+    """The trust a retrieval reads follows an outcome recorded after the previous one."""
     embedder = HashEmbedder()
     store = await CozoStore.open(tmp_path / "db")
     x = make_learning("Use ruff check --fix")
     await store.store(x, embedder.embed([x.content.description])[0])
     query = embedder.embed(["ruff"])[0]
-    assert (await store.retrieve(query, "ruff", 5)).usage[x.id].times_helpful == 0
+    [(_, _, _, before)] = (await store.retrieve(query, "ruff", 5)).hits
     await store.record_outcome(x.id, Outcome.HELPFUL)
-    assert (await store.retrieve(query, "ruff", 5)).usage[x.id].times_helpful == 1
+    [(_, _, _, after)] = (await store.retrieve(query, "ruff", 5)).hits
+    assert (before.alpha, after.alpha) == (1.0, 2.0) and after.used > before.used
     await store.close()

@@ -22,7 +22,9 @@
   contradicting pair, the less trusted side is halved (it is shown with its opponent).
 
 Pure: no I/O. `rank` returns each candidate with an `Explanation`, the record
-`groove search --explain` and the hooks' logs print.
+`groove search --explain` and the hooks' logs print. A candidate carries what ranking
+reads, not the learning: a search weighs ~40 candidates and reads the rows of the ten it
+returns.
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from groove.domain.explanation import Explanation
-from groove.domain.learning import Learning, LearningId
+from groove.domain.learning import Learning
 from groove.domain.relations import LearningRelation, RelationType
-from groove.domain.usage import UsageStats
+from groove.domain.usage import PRIOR_ALPHA, PRIOR_BETA, UsageStats
 
 RELEVANT_AT = 0.35
 """Cosine at which all-MiniLM-L6-v2 texts are as likely about the query as not."""
@@ -68,14 +70,27 @@ RECENCY_WEIGHT = 0.1
 
 @dataclass(slots=True)
 class Candidate:
-    """One learning a retrieval found, with what each retriever said about it."""
+    """One learning a retrieval found: what each retriever said about it, its posterior
+    and when it was last active."""
 
-    learning: Learning
+    id: str
+    """The learning's id as text (hashed cheaply: a search ranks dozens)."""
     tier: str
-    usage: UsageStats
+    active: datetime
+    """The later of its last update and its last use."""
+    alpha: float = PRIOR_ALPHA
+    beta: float = PRIOR_BETA
     similarity: float | None = None
     keyword: float | None = None
     """BM25 relative to the query's best keyword match, in (0, 1]."""
+
+    @classmethod
+    def of(cls, learning: Learning, tier: str, usage: UsageStats,
+           similarity: float | None = None, keyword: float | None = None) -> Candidate:
+        """A candidate read whole (its row and usage stats)."""
+        return cls(str(learning.id), tier,
+                   max(learning.updated_at, usage.last_used or learning.updated_at),
+                   usage.confidence_alpha, usage.confidence_beta, similarity, keyword)
 
 
 @dataclass(slots=True)
@@ -113,14 +128,12 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
          *, rng: random.Random | None = None) -> list[Ranked]:
     """Order candidates best first. With `rng`, trust is a Thompson sample (injection);
     without, the posterior mean (search). Dropped (superseded) ones come back marked."""
-    # by position, not by id: a search ranks dozens of candidates, and every dict keyed
-    # by a UUID pays a Python-level hash per lookup
-    pos: dict[LearningId, int] = {}
+    pos: dict[str, int] = {}
     cands: list[Candidate] = []
     for c in candidates:
-        j = pos.get(c.learning.id)
+        j = pos.get(c.id)
         if j is None:
-            pos[c.learning.id] = len(cands)
+            pos[c.id] = len(cands)
             cands.append(c)
         else:
             cands[j] = c  # the last word on a learning given twice
@@ -129,14 +142,14 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
                       for c in cands])
     trust = []
     for c in cands:
-        a, b = c.usage.confidence_alpha, c.usage.confidence_beta
+        a, b = c.alpha, c.beta
         trust.append(rng.betavariate(a * SHARPNESS, b * SHARPNESS) if rng is not None
                      else a / (a + b))
     relation_factor = [1.0] * len(cands)
     notes: list[list[str]] = [[] for _ in cands]
     dropped = [False] * len(cands)
     for r in relations:
-        f, t = pos.get(r.from_id), pos.get(r.to_id)
+        f, t = pos.get(str(r.from_id)), pos.get(str(r.to_id))
         if f is None or t is None or f == t:
             continue
         if r.relation_type is RelationType.SUPERSEDES:
@@ -148,9 +161,8 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
         elif r.relation_type is RelationType.CONTRADICTS:
             loser, winner = sorted((f, t), key=lambda j: trust[j])
             relation_factor[loser] *= CONTRADICTED_LOSER
-            notes[loser].append(f"contradicted by {cands[winner].learning.id}, which is "
-                                "trusted more")
-            notes[winner].append(f"contradicts {cands[loser].learning.id}")
+            notes[loser].append(f"contradicted by {cands[winner].id}, which is trusted more")
+            notes[winner].append(f"contradicts {cands[loser].id}")
     floor = TRUST_FLOOR if rng is not None else SEARCH_TRUST_FLOOR
     out = []
     for j, c in enumerate(cands):
@@ -158,13 +170,11 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
             vector_rank=v_ranks[j], keyword_rank=k_ranks[j], similarity=c.similarity,
             keyword=c.keyword, relevance=relevance(c.similarity, c.keyword),
             trust=trust[j], sampled=rng is not None,
-            specificity=TIER_WEIGHT.get(c.tier, 1.0),
-            recency=recency(max(c.learning.updated_at, c.usage.last_used or
-                                c.learning.updated_at), now),
+            specificity=TIER_WEIGHT.get(c.tier, 1.0), recency=recency(c.active, now),
             relation=relation_factor[j], notes=notes[j])
         why.score = (why.relevance * (floor + (1 - floor) * why.trust)
                      * why.specificity * why.recency * why.relation)
-        mean = c.usage.confidence()
+        mean = c.alpha / (c.alpha + c.beta)
         if mean < FADED_BELOW:
             why.faded = True
             why.notes.append(f"faded: mean trust {mean:.2f} < {FADED_BELOW}")

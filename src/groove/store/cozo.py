@@ -63,6 +63,7 @@ from groove.store import queries as Q
 from groove.store import replica as R
 from groove.store import rows as codec
 from groove.store.engine import Engine
+from groove.store.features import Features, RankingFeatures
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaChanges
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
@@ -78,11 +79,11 @@ V = TypeVar("V")
 
 @dataclass(slots=True)
 class Retrieval:
-    """One store's candidates for a ranked read: (learning, cosine, BM25 or None), their
-    usage stats, and the edges touching them."""
+    """One store's candidates for a ranked read: (id, cosine, BM25 or None, what ranking
+    reads about it) and the edges touching them. No rows: a ranked read reads only the
+    ones it returns (`get_many`)."""
 
-    hits: list[tuple[Learning, float, float | None]]
-    usage: dict[LearningId, UsageStats]
+    hits: list[tuple[str, float, float | None, Features]]
     relations: list[LearningRelation]
 
 
@@ -241,8 +242,6 @@ class CozoStore:
                                            thread_name_prefix="groove-store-read")
         self._rw = ReadWriteLock()
         self._learnings: _ReadCache[Learning] = _ReadCache()
-        self._usage: _ReadCache[list[Any]] = _ReadCache()
-        """Usage stats rows, by learning id."""
         self._any_edges: bool | None = None
         """Whether the store holds any relation (None: not known since the last write).
         Most stores hold few or none, and the edges among a search's candidates cost a
@@ -256,6 +255,7 @@ class CozoStore:
         """While `warm` builds the keyword index beside reads and writes: what writes did
         to the texts since its snapshot, replayed onto it before it is installed."""
         self._keywords_job: Future[None] | None = None
+        self._features: RankingFeatures | None = None
         self._stored_model: str | None = None
         self._stored_model_known = False
 
@@ -319,7 +319,6 @@ class CozoStore:
                 return fn(*args, **kwargs)
             finally:  # whatever a write touched, no read sees it as it was
                 self._learnings.clear()
-                self._usage.clear()
                 self._any_edges = None
 
     def _shared(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -453,6 +452,8 @@ class CozoStore:
                         field="id") from None
                 raise
             self._keywords_upsert(learnings)
+            if self._features is not None:
+                self._features.put(learnings, usage)
             if with_vec:
                 self._note_model(model)
                 with self._index_lock:
@@ -518,6 +519,8 @@ class CozoStore:
                         index.set_meta(id, learning.scope.to_db_string(),
                                        learning.category.value)
             self._keywords_upsert([learning])
+            if self._features is not None:
+                self._features.put([learning])
         return learning
 
     @_reading
@@ -591,6 +594,8 @@ class CozoStore:
                 with self._index_lock:
                     index.remove(key)
             self._keywords_change(("remove", key))
+            if self._features is not None:
+                self._features.remove(key)
         return True
 
     @_reading
@@ -756,16 +761,19 @@ class CozoStore:
         """Stats and confidence (and `extra`) in one transaction; `:update` of a learning
         that is not there fails the whole of it, so no read beforehand is needed."""
         script = Q.PUT_USAGE + Q.SET_CONFIDENCE + (extra[0] if extra else "")
+        now = to_micros(utcnow())
         try:
             self._engine.mutate(script, {
                 "usage": [codec.usage_row(id, stats)], "id": str(id),
-                "confidence": stats.confidence(), "updated_at": to_micros(utcnow()),
+                "confidence": stats.confidence(), "updated_at": now,
                 **(extra[1] if extra else {}),
             })
         except DatabaseError as e:
             if "assertion_failure" in (e.code or ""):
                 raise NotFound(id) from None
             raise
+        if self._features is not None:
+            self._features.set_usage(str(id), stats, updated=now)
 
     # -- relations ---------------------------------------------------------------
 
@@ -809,14 +817,6 @@ class CozoStore:
     def relations_among(self, ids: Sequence[LearningId]) -> list[LearningRelation]:
         """Every edge with at least one end in `ids`, in one query."""
         return [codec.row_relation(r) for r in self._edges_of([str(i) for i in ids])]
-
-    def _usage_of(self, ids: list[str]) -> list[list[Any]]:
-        """Usage stats rows of `ids`, through their read cache (a search's candidates cost
-        a query of ~0.15 ms plus ~6 us each)."""
-        if not ids:
-            return []
-        return list(self._usage.lookup(ids, lambda missing: {
-            r[0]: r for r in self._engine.query(Q.GET_USAGES, {"ids": missing})}).values())
 
     def _edges_of(self, ids: list[str]) -> list[list[Any]]:
         if not ids:
@@ -977,13 +977,11 @@ class CozoStore:
         for i in missing:
             similar[i] = near.get(i, -1.0)
         ids = list(similar)
-        learnings = self._get_many(ids)
-        usage_rows = self._usage_of(ids)
-        relation_rows = self._edges_of(ids)
+        features = self._ensure_features().of(ids)
         return Retrieval(
-            [(x, similar[str(x.id)], keyword.get(str(x.id))) for x in learnings],
-            {LearningId(r[0]): codec.row_usage(r) for r in usage_rows},
-            [codec.row_relation(r) for r in relation_rows])
+            [(i, similar[i], keyword.get(i), f) for i, f in zip(ids, features, strict=True)
+             if f is not None],
+            [codec.row_relation(r) for r in self._edges_of(ids)])
 
     # -- keywords ----------------------------------------------------------------
 
@@ -1072,11 +1070,19 @@ class CozoStore:
     def _ensure_index(self) -> VectorIndex:
         return self._vectors.ensure()
 
+    def _ensure_features(self) -> RankingFeatures:
+        """What ranking reads about every learning, read now if nothing read it yet."""
+        with self._engine.write_lock():
+            if self._features is None:
+                self._features = RankingFeatures.build(
+                    self._engine.query(Q.FEATURE_LEARNINGS), self._engine.query(Q.FEATURE_USAGE))
+            return self._features
+
     async def warm(self) -> None:
-        """Load the vector index and build the keyword index now, not on the first search
-        (at 100,000 learnings the keyword index takes seconds to build); the store serves
-        reads and writes meanwhile (`_build_keywords`)."""
-        await self._load_vectors()
+        """Load the vector index and ranking features and build the keyword index now, not
+        on the first search (at 100,000 learnings the keyword index takes seconds to
+        build); the store serves reads and writes meanwhile (`_build_keywords`)."""
+        await self._load_indexes()
         job = self._keywords_job
         if self._keywords is None and (job is None or job.done()):
             if self._engine.closed:
@@ -1086,8 +1092,9 @@ class CozoStore:
             await asyncio.wrap_future(job)
 
     @_reading
-    def _load_vectors(self) -> None:
+    def _load_indexes(self) -> None:
         self._ensure_index()
+        self._ensure_features()
 
     def _load_index(self) -> VectorIndex:
         """A fresh index read from Cozo (the record), for comparison."""
@@ -1400,8 +1407,8 @@ class CozoStore:
 
         script, values = "", {}
         with_vec = [p for p in pulled.values() if p.vector is not None]
+        stats = {i: usage(i, p.counts) for i, p in pulled.items()}
         if pulled:
-            stats = {i: usage(i, p.counts) for i, p in pulled.items()}
             script += Q.PUT_LEARNINGS + Q.PUT_USAGE
             values["learnings"] = [codec.learning_row(p.learning, stats[i])
                                    for i, p in pulled.items()]
@@ -1421,12 +1428,14 @@ class CozoStore:
                                      v.tobytes()] for p, v in vectors]
         others = {str(i): c for i, c in changes.usage.items() if str(i) not in pulled}
         known = self._existing(others) if others else set()
+        recounted: dict[str, UsageStats] = {}
         if known:
-            stats = {i: usage(i, others[i]) for i in sorted(known)}
+            recounted = {i: usage(i, others[i]) for i in sorted(known)}
             script += Q.PUT_USAGE.replace("$usage", "$usage_only") + R.SET_CONFIDENCES
-            values["usage_only"] = [codec.usage_row(LearningId(i), u) for i, u in stats.items()]
+            values["usage_only"] = [codec.usage_row(LearningId(i), u)
+                                    for i, u in recounted.items()]
             values["confidences"] = [[i, u.confidence(), -u.confidence()]
-                                     for i, u in stats.items()]
+                                     for i, u in recounted.items()]
         if changes.relations:
             script += Q.PUT_RELATIONS
             values["relations"] = [codec.relation_row(r) for r in changes.relations]
@@ -1449,6 +1458,10 @@ class CozoStore:
         with self._vectors.writing() as index:
             self._engine.mutate(script, values)
             self._keywords_change(("reset",))  # rebuilt on the next keyword search
+            if self._features is not None:
+                self._features.put([p.learning for p in pulled.values()], stats.values())
+                for i, u in recounted.items():
+                    self._features.set_usage(i, u)
             if models:
                 self._note_model(sorted(models)[0])
             with self._index_lock:

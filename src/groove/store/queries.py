@@ -162,3 +162,10 @@ ANY_VECTOR = "?[id] := *learning_embeddings{learning_id: id} :limit 1"
 ANY_RELATION = "?[id] := *learning_relations{from_id: id} :limit 1"
 VECTOR_SAMPLE = """?[id, embedding, scope, category] := id in $ids,
     *learning_embeddings{learning_id: id, embedding}, *learning{id, scope, category}"""
+FEATURE_LEARNINGS = ("?[id, updated_at, source_type, lineage] := *learning{id, updated_at, "
+                     "source_type, source_json}, "
+                     "lineage = if(source_type == 'promoted', source_json, null)")
+"""What ranking reads about each learning (`features.RankingFeatures`); the source's text
+only where it names an original."""
+FEATURE_USAGE = ("?[learning_id, last_used, confidence_alpha, confidence_beta] := "
+                 "*usage_stats{learning_id, last_used, confidence_alpha, confidence_beta}")
