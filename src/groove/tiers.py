@@ -63,11 +63,12 @@ from groove.store.replica import Counts, PulledLearning
 from groove.team.sync import pending_proposal, record_decision
 from groove.transfer import read_export, write_export
 
-SEARCH_SPARE = 10
+SEARCH_SPARE = 5
 """Candidates each retriever brings beyond a search's limit, for trust and the merge of
-tiers to reorder. Measured (bench/rankset, bench search at 10,000): 2 x limit + 5 gave
-the same dev-set figures as limit + 10 and limit + 5, and each candidate costs its
-reads: ranked search p50 5.4-6.0 ms with 2 x limit + 5, 3.7 ms with limit + 10."""
+tiers to reorder. Measured (bench/rankset, bench search at 10,000): 2 x limit + 5, limit
++ 10 and limit + 5 gave the same dev-set figures, and each candidate costs its share of
+the ranking: with candidates ranked from memory, p50 1.54-1.62 ms with limit + 5, 1.68-
+1.78 ms with limit + 10 (model vectors)."""
 
 
 @dataclass(slots=True)

@@ -10,7 +10,6 @@ from typing import Any
 from groove.domain import (
     Learning,
     LearningCategory,
-    LearningContent,
     LearningId,
     LearningRelation,
     LearningSource,
@@ -60,26 +59,25 @@ def _scope(text: str) -> Scope:
     return Scope.from_db_string(text)
 
 
+@lru_cache(maxsize=64)
+def _category(text: str) -> LearningCategory:
+    return LearningCategory.parse(text)
+
+
 @lru_cache(maxsize=4096)
 def _source(text: str) -> LearningSource:
     return LearningSource.from_dict(json.loads(text))
 
 
 def row_learning(row: Sequence[Any]) -> Learning:
-    """Scope and source are immutable and repeat across rows (one scope per project, a
-    handful of source kinds): decoded once each, a search decodes ~30 rows."""
+    """Scope, category and source are immutable and repeat across rows (one scope per
+    project, a handful of source kinds): decoded once each. Not checked again
+    (`Learning.stored`): the row was checked when written."""
     try:
-        return Learning(
-            id=LearningId(row[0]),
-            scope=_scope(row[1]),
-            category=LearningCategory.parse(row[2]),
-            content=LearningContent(
-                row[3], row[5], None if row[4] is None else json.loads(row[4])),
-            confidence=float(row[6]),
-            created_at=from_micros(row[7]),
-            updated_at=from_micros(row[8]),
-            source=_source(row[10]),
-        )
+        return Learning.stored(
+            LearningId(row[0]), _scope(row[1]), _category(row[2]),
+            (row[3], row[5], None if row[4] is None else json.loads(row[4])),
+            float(row[6]), from_micros(row[7]), from_micros(row[8]), _source(row[10]))
     except (GrooveError, ValueError, TypeError) as e:
         raise SerializationError(f"stored learning {row[0]} cannot be decoded: {e}") from None
 
