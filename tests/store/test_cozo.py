@@ -25,6 +25,8 @@ from groove import (
     UsageStats,
     ValidationError,
 )
+from groove.store import queries as Q
+from groove.store.features import RankingFeatures
 from groove.testing import HashEmbedder
 from tests.conftest import make_learning, open_embedded
 
@@ -442,10 +444,10 @@ async def test_store_with_relations_is_one_write(store: CozoStore) -> None:
 
 async def test_warm_builds_the_keyword_index_while_writes_go_on(
         store: CozoStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    """While `warm` builds the keyword index, writes neither wait for it nor get lost (a
-    learning added, one deleted and one rewritten meanwhile show so in it once it is
-    installed), and a keyword search that comes meanwhile waits for that build instead
-    of making another."""
+    """While `warm` builds the keyword index and reads the ranking features, writes
+    neither wait for it nor get lost (a learning added, one deleted, one rewritten and an
+    outcome recorded meanwhile show so in both once installed), and a keyword search
+    that comes meanwhile waits for that build instead of making another."""
     import asyncio
     import threading
 
@@ -471,6 +473,7 @@ async def test_warm_builds_the_keyword_index_while_writes_go_on(
     assert await store.delete(gone.id)
     kept.content.insight = "the script pins the region eu-west-1"
     await store.update(kept)
+    await store.record_outcome(kept.id, Outcome.HELPFUL)
     searching = asyncio.ensure_future(store.keyword_search("AWS_PROFILE"))
     for _ in range(3):  # let the search reach its wait (or, wrongly, a build of its own)
         await asyncio.sleep(0)
@@ -480,3 +483,39 @@ async def test_warm_builds_the_keyword_index_while_writes_go_on(
     assert await store.keyword_search("ruff") == []
     assert [x.id for x, _ in await store.keyword_search("eu-west-1")] == [kept.id]
     assert builds == [0]
+    held = store._features
+    assert held is not None and str(gone.id) not in held
+    engine = store._engine
+    fresh = RankingFeatures.build(engine.query(Q.FEATURE_LEARNINGS),
+                                  engine.query(Q.FEATURE_USAGE))
+    ids = [str(kept.id), str(added.id)]
+    assert held.of(ids) == fresh.of(ids) and held.of([str(kept.id)])[0].alpha == 2.0
+
+
+async def test_close_waits_for_the_warm_build_to_read(
+        store: CozoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store closed while `warm` reads its snapshot (without the store's lock) closes
+    the engine only after those reads, and the build then ends without installing."""
+    import asyncio
+    import threading
+
+    await store.store(make_learning("Deploy with ops/deploy.sh"))
+    reading, release = threading.Event(), threading.Event()
+    query = store._engine.query
+
+    def held(script: str, params: Any = None) -> Any:
+        if script == Q.ALL_TEXTS:
+            reading.set()
+            assert release.wait(60)
+        return query(script, params)
+
+    monkeypatch.setattr(store._engine, "query", held)
+    warming = asyncio.ensure_future(store.warm())
+    assert await asyncio.to_thread(reading.wait, 60)
+    closing = asyncio.ensure_future(store.close())
+    await asyncio.sleep(0.2)
+    assert not closing.done() and not store._engine.closed
+    release.set()
+    await closing
+    await warming
+    assert store._engine.closed and store._keywords is None and store._features is None

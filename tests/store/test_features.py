@@ -18,7 +18,7 @@ from groove.domain.injection import (
 )
 from groove.store import cozo
 from groove.store import queries as Q
-from groove.store.features import NO_TIME, Features, RankingFeatures
+from groove.store.features import NO_TIME, Features, RankingFeatures, rows_of
 from groove.store.replica import Counts, PulledLearning, ReplicaChanges
 from groove.testing import HashEmbedder
 
@@ -147,10 +147,10 @@ def test_features_grow_and_reuse_freed_rows() -> None:
     [f] = held.of(["id2999"])
     assert f == Features(3000.0, 1.0, 2999, NO_TIME, None, False)
     for i in range(3000, 5000):
-        held.put([_learning(f"new {i}")])
+        held.put(rows_of([_learning(f"new {i}")]))
     assert len(held) == 5000 and held.of(["id0"])[0] == Features(1.0, 1.0, 0, 0, None, False)
     held.remove("id7")
     x = _learning("reused")
-    held.put([x], [UsageStats(confidence_alpha=9.0)])
+    held.put(rows_of([x], [UsageStats(confidence_alpha=9.0)]))
     assert held.of(["id7"]) == [None] and held.of([str(x.id)])[0].alpha == 9.0  # type: ignore[union-attr]
     assert len(held) == 5000

@@ -63,7 +63,7 @@ from groove.store import queries as Q
 from groove.store import replica as R
 from groove.store import rows as codec
 from groove.store.engine import Engine
-from groove.store.features import Features, RankingFeatures
+from groove.store.features import Features, RankingFeatures, rows_of, trust_of
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaChanges
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
@@ -205,6 +205,7 @@ _reading = _on(writes=False)
 
 KeywordChange = tuple[str, ...]
 """("upsert", id, insight, scope, category, description) | ("remove", id) | ("reset",)"""
+FeatureChange = Callable[[RankingFeatures], None]
 
 
 def _keyword_index(rows: Iterable[Sequence[Any]]) -> KeywordIndex:
@@ -254,8 +255,14 @@ class CozoStore:
         self._keywords_log: list[KeywordChange] | None = None
         """While `warm` builds the keyword index beside reads and writes: what writes did
         to the texts since its snapshot, replayed onto it before it is installed."""
-        self._keywords_job: Future[None] | None = None
         self._features: RankingFeatures | None = None
+        self._features_log: list[FeatureChange] | None = None
+        """Like `_keywords_log`, for the ranking features."""
+        self._building: Future[None] | None = None
+        """`warm`'s build of the keyword index and the features, while it runs."""
+        self._snapshotting = threading.Lock()
+        """Held while that build reads its snapshot without the store's lock: closing or
+        compacting the engine (which reopens it) waits for the reads to end."""
         self._stored_model: str | None = None
         self._stored_model_known = False
 
@@ -329,14 +336,15 @@ class CozoStore:
         """Save the vector side file (it never raises); rewrite the database when its logs
         passed their bound (`compaction.should_compact`), or flush it when this session
         wrote a large log (`compaction.FLUSH_LOG_BYTES`); release it."""
-        if not self._engine.closed:
-            self._vectors.close()
-            with contextlib.suppress(GrooveError, OSError):  # the data is safe either way
-                if compaction.should_compact(compaction.log_stats(self.path)):
-                    compaction.rewrite(self._engine, self._engine.open_raw)
-                elif compaction.newest_log_bytes(self.path) >= compaction.FLUSH_LOG_BYTES:
-                    self._engine.mutate("::compact")
-        self._engine.close()
+        with self._snapshotting:
+            if not self._engine.closed:
+                self._vectors.close()
+                with contextlib.suppress(GrooveError, OSError):  # the data is safe anyway
+                    if compaction.should_compact(compaction.log_stats(self.path)):
+                        compaction.rewrite(self._engine, self._engine.open_raw)
+                    elif compaction.newest_log_bytes(self.path) >= compaction.FLUSH_LOG_BYTES:
+                        self._engine.mutate("::compact")
+            self._engine.close()
 
     async def __aenter__(self) -> CozoStore:
         return self
@@ -452,8 +460,8 @@ class CozoStore:
                         field="id") from None
                 raise
             self._keywords_upsert(learnings)
-            if self._features is not None:
-                self._features.put(learnings, usage)
+            added = rows_of(learnings, usage)
+            self._features_change(lambda f: f.put(added))
             if with_vec:
                 self._note_model(model)
                 with self._index_lock:
@@ -519,8 +527,8 @@ class CozoStore:
                         index.set_meta(id, learning.scope.to_db_string(),
                                        learning.category.value)
             self._keywords_upsert([learning])
-            if self._features is not None:
-                self._features.put([learning])
+            changed = rows_of([learning])
+            self._features_change(lambda f: f.put(changed))
         return learning
 
     @_reading
@@ -594,8 +602,7 @@ class CozoStore:
                 with self._index_lock:
                     index.remove(key)
             self._keywords_change(("remove", key))
-            if self._features is not None:
-                self._features.remove(key)
+            self._features_change(lambda f: f.remove(key))
         return True
 
     @_reading
@@ -772,8 +779,8 @@ class CozoStore:
             if "assertion_failure" in (e.code or ""):
                 raise NotFound(id) from None
             raise
-        if self._features is not None:
-            self._features.set_usage(str(id), stats, updated=now)
+        trust = trust_of(stats)
+        self._features_change(lambda f: f.set_usage(str(id), trust, updated=now))
 
     # -- relations ---------------------------------------------------------------
 
@@ -953,9 +960,9 @@ class CozoStore:
                        ) -> Retrieval:
         """Everything ranking needs from this store in one call (one hop to this store's
         thread): the `limit` nearest by vector and by keywords (filters before each cut),
-        every candidate's cosine similarity, usage stats and the edges among them."""
-        if text:
-            await self._keywords_built()
+        every candidate's cosine similarity, what ranking reads about it and the edges
+        among them."""
+        await self._built()
         return await self._retrieve(embedding, text, limit, scope, category)
 
     @_reading
@@ -990,7 +997,7 @@ class CozoStore:
                              ) -> list[tuple[Learning, float]]:
         """The `limit` best BM25 matches for `query`'s words and code tokens, filters
         applied before the cut."""
-        await self._keywords_built()
+        await self._built()
         return await self._keyword_search(query, limit, scope, category)
 
     @_reading
@@ -1014,37 +1021,68 @@ class CozoStore:
     def _ensure_keywords(self) -> KeywordIndex:
         """The keyword index, built now (under the read lock: writes wait) if nothing
         built it yet. A store the server warmed has it; a search that comes while `warm`
-        builds it waits outside the locks first (`_keywords_built`), so this builds only
-        for a store nobody warmed (or, rarely, twice: the first installed wins)."""
+        builds it waits outside the locks first (`_built`), so this builds only for a
+        store nobody warmed (or, rarely, twice: the first installed wins)."""
         with self._engine.write_lock():
             if self._keywords is None:
                 self._keywords = _keyword_index(self._engine.query(Q.ALL_TEXTS))
             return self._keywords
 
-    def _build_keywords(self) -> None:
-        """Build the keyword index while the store serves reads and writes: a snapshot of
-        the texts under the read lock (from then on writes log what they change), the
-        build without a lock, the log replayed and the index installed under the write
-        lock. At 100,000 learnings writes waited ~5 s for a build under the read lock."""
-        with self._rw.reading(), self._engine.write_lock():
-            if self._keywords is not None or self._keywords_log is not None:
-                return
-            self._keywords_log = []
-            rows = self._engine.query(Q.ALL_TEXTS)
-        index = None
+    def _ensure_features(self) -> RankingFeatures:
+        """What ranking reads about every learning, read now if nothing read it yet (as
+        `_ensure_keywords`)."""
+        with self._engine.write_lock():
+            if self._features is None:
+                self._features = RankingFeatures.build(
+                    self._engine.query(Q.FEATURE_LEARNINGS), self._engine.query(Q.FEATURE_USAGE))
+            return self._features
+
+    def _build_memory(self) -> None:
+        """Build the keyword index and the ranking features while the store serves reads
+        and writes. From the moment writes start to log what they change, the texts,
+        times and usage are read without the store's lock (each query a consistent
+        snapshot; a change both in a snapshot and in the log is applied twice, to the
+        same effect); both are built, then the logs replayed and both installed under
+        the write lock. At 100,000 learnings writes waited ~5 s for a keyword build
+        under the read lock, then ~1 s for its snapshot; now for neither."""
+        with self._engine.write_lock():
+            words = self._keywords is None and self._keywords_log is None
+            ranks = self._features is None and self._features_log is None
+            if words:
+                self._keywords_log = []
+            if ranks:
+                self._features_log = []
+        keywords = features = None
         try:
-            index = _keyword_index(rows)
+            with self._snapshotting:
+                if self._engine.closed:
+                    return  # closed before this build read anything: nothing to build
+                texts = self._engine.query(Q.ALL_TEXTS) if words else []
+                learnings, usage = ((self._engine.query(Q.FEATURE_LEARNINGS),
+                                     self._engine.query(Q.FEATURE_USAGE)) if ranks else ([], []))
+            keywords = _keyword_index(texts) if words else None
+            features = RankingFeatures.build(learnings, usage) if ranks else None
         finally:
             with self._rw.writing():
-                log, self._keywords_log = self._keywords_log or [], None
-                if index is not None and self._keywords is None and ("reset",) not in log:
-                    for change in log:
-                        _apply_keyword_change(index, change)
-                    self._keywords = index
+                if self._engine.closed:
+                    keywords = features = None
+                if words:
+                    log, self._keywords_log = self._keywords_log or [], None
+                    if keywords is not None and self._keywords is None \
+                            and ("reset",) not in log:
+                        for change in log:
+                            _apply_keyword_change(keywords, change)
+                        self._keywords = keywords
+                if ranks:
+                    changes, self._features_log = self._features_log or [], None
+                    if features is not None and self._features is None:
+                        for op in changes:
+                            op(features)
+                        self._features = features
 
-    async def _keywords_built(self) -> None:
-        """Wait (holding no lock) for a build `warm` started, if one runs."""
-        job = self._keywords_job
+    async def _built(self) -> None:
+        """Wait (holding no lock) for the build `warm` started, if one runs."""
+        job = self._building
         if job is not None and not job.done():
             await asyncio.wait([asyncio.wrap_future(job)])
 
@@ -1070,31 +1108,30 @@ class CozoStore:
     def _ensure_index(self) -> VectorIndex:
         return self._vectors.ensure()
 
-    def _ensure_features(self) -> RankingFeatures:
-        """What ranking reads about every learning, read now if nothing read it yet."""
-        with self._engine.write_lock():
-            if self._features is None:
-                self._features = RankingFeatures.build(
-                    self._engine.query(Q.FEATURE_LEARNINGS), self._engine.query(Q.FEATURE_USAGE))
-            return self._features
+    def _features_change(self, change: FeatureChange) -> None:
+        """A write's change to what ranking reads (under the write lock): into the
+        features, or into the log of a build in progress."""
+        if self._features is not None:
+            change(self._features)
+        elif self._features_log is not None:
+            self._features_log.append(change)
 
     async def warm(self) -> None:
-        """Load the vector index and ranking features and build the keyword index now, not
-        on the first search (at 100,000 learnings the keyword index takes seconds to
-        build); the store serves reads and writes meanwhile (`_build_keywords`)."""
-        await self._load_indexes()
-        job = self._keywords_job
-        if self._keywords is None and (job is None or job.done()):
+        """Load the vector index, build the keyword index and read the ranking features
+        now, not on the first search (at 100,000 learnings the keyword index takes
+        seconds to build); the store serves reads and writes meanwhile (`_build_memory`)."""
+        await self._load_vectors()
+        job = self._building
+        if (self._keywords is None or self._features is None) and (job is None or job.done()):
             if self._engine.closed:
                 raise StoreClosed(self.path)
-            job = self._keywords_job = self._readers.submit(self._build_keywords)
+            job = self._building = self._readers.submit(self._build_memory)
         if job is not None:
             await asyncio.wrap_future(job)
 
     @_reading
-    def _load_indexes(self) -> None:
+    def _load_vectors(self) -> None:
         self._ensure_index()
-        self._ensure_features()
 
     def _load_index(self) -> VectorIndex:
         """A fresh index read from Cozo (the record), for comparison."""
@@ -1133,7 +1170,7 @@ class CozoStore:
         after and the seconds taken."""
         import time
 
-        with self._engine.write_lock():
+        with self._engine.write_lock(), self._snapshotting:
             self._vectors.wait_for_build()
             self._vectors.save()
             before = compaction.log_stats(self.path)
@@ -1458,10 +1495,15 @@ class CozoStore:
         with self._vectors.writing() as index:
             self._engine.mutate(script, values)
             self._keywords_change(("reset",))  # rebuilt on the next keyword search
-            if self._features is not None:
-                self._features.put([p.learning for p in pulled.values()], stats.values())
-                for i, u in recounted.items():
-                    self._features.set_usage(i, u)
+            rows = rows_of([p.learning for p in pulled.values()], stats.values())
+            trusts = {i: trust_of(u) for i, u in recounted.items()}
+
+            def apply(f: RankingFeatures) -> None:
+                f.put(rows)
+                for i, t in trusts.items():
+                    f.set_usage(i, t)
+
+            self._features_change(apply)
             if models:
                 self._note_model(sorted(models)[0])
             with self._index_lock:

@@ -44,6 +44,34 @@ class Features(NamedTuple):
     """A promoted or curated copy (its `derived_from` edge merges it with the original)."""
 
 
+Trust = tuple[float, float, int]
+"""(alpha, beta, last used in microseconds or `NO_TIME`) of a learning's usage stats."""
+Row = tuple[str, int, str | None, bool, Trust | None]
+"""(id, updated_at, original, copy, trust or None: usage unchanged) of a write, taken
+when it is made: a build in progress replays it later, when the objects it came from
+may have changed."""
+
+
+def trust_of(stats: UsageStats) -> Trust:
+    return (stats.confidence_alpha, stats.confidence_beta,
+            NO_TIME if stats.last_used is None else to_micros(stats.last_used))
+
+
+def rows_of(learnings: Iterable[Learning], usage: Iterable[UsageStats] | None = None
+            ) -> list[Row]:
+    """The rows of learnings as stored (with their usage stats when those were written
+    too)."""
+    stats = iter(usage) if usage is not None else None
+    out: list[Row] = []
+    for x in learnings:
+        src = x.source
+        out.append((str(x.id), to_micros(x.updated_at),
+                    str(src.original_id) if isinstance(src, PromotedSource) else None,
+                    isinstance(src, PromotedSource | EnterpriseCuratedSource),
+                    None if stats is None else trust_of(next(stats))))
+    return out
+
+
 def _lineage(source_type: str, source_json: str | None) -> tuple[str | None, bool]:
     if source_type == PromotedSource.source_type:
         return str(json.loads(source_json or "{}").get("original_id") or "") or None, True
@@ -99,26 +127,20 @@ class RankingFeatures:
 
     # -- writes (under the store's write lock, after the engine accepted them) ---------
 
-    def put(self, learnings: Iterable[Learning], usage: Iterable[UsageStats] | None = None
-            ) -> None:
-        """Learnings as stored (with their usage stats when those were written too)."""
-        stats = iter(usage) if usage is not None else None
-        for x in learnings:
-            id = str(x.id)
+    def put(self, rows: Iterable[Row]) -> None:
+        """Learnings as stored (`rows_of`)."""
+        for id, updated, original, copy, trust in rows:
             row = self._slot(id)
-            self._updated[row] = to_micros(x.updated_at)
-            src = x.source
-            self._lineage(id, str(src.original_id) if isinstance(src, PromotedSource) else None,
-                          isinstance(src, PromotedSource | EnterpriseCuratedSource))
-            if stats is not None:
-                self.set_usage(id, next(stats))
+            self._updated[row] = updated
+            self._lineage(id, original, copy)
+            if trust is not None:
+                self._set_usage(row, trust[2], trust[0], trust[1])
 
-    def set_usage(self, id: str, stats: UsageStats, updated: int | None = None) -> None:
+    def set_usage(self, id: str, trust: Trust, updated: int | None = None) -> None:
         """New usage stats (and, given, the `updated_at` written with them)."""
         row = self._row.get(id)
         if row is not None:
-            used = NO_TIME if stats.last_used is None else to_micros(stats.last_used)
-            self._set_usage(row, used, stats.confidence_alpha, stats.confidence_beta)
+            self._set_usage(row, trust[2], trust[0], trust[1])
             if updated is not None:
                 self._updated[row] = updated
 
