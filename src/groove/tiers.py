@@ -630,9 +630,10 @@ class GrooveStorage:
         in rank order; one deleted since it was ranked is left out."""
         found: dict[str, Learning] = {}
         for tier in dict.fromkeys(r.tier for r in ranked):
-            store = await self.store_for(tier)
-            found.update((str(x.id), x) for x in await store.get_many(
-                [LearningId(r.id) for r in ranked if r.tier is tier]))
+            store = await self.read_store(tier)
+            if store is not None:
+                found.update((str(x.id), x) for x in await store.get_many(
+                    [LearningId(r.id) for r in ranked if r.tier is tier]))
         return [TieredLearning(found[r.id], r.tier, r.why.score, r.why)
                 for r in ranked if r.id in found]
 
