@@ -37,6 +37,37 @@ class Embedder(Protocol):
 
 def as_unit_vector(values: Sequence[float] | Vector, dim: int) -> Vector:
     """Validate and normalise one vector; a bad vector is an error, never silently fixed up."""
+    one: Vector = as_unit_vectors(_shaped(values, dim).reshape(1, dim), dim)[0]
+    return one
+
+
+def as_unit_vectors(values: Sequence[Sequence[float] | Vector] | Vector, dim: int) -> Vector:
+    """`as_unit_vector` for many at once, as one (n, dim) float32 matrix: a bulk load
+    spent ~10 us a vector in numpy calls checking them one by one. Row i equals
+    `as_unit_vector(values[i])` bit for bit (the same arithmetic on each row)."""
+    import numpy as np
+
+    if not isinstance(values, np.ndarray) or values.ndim != 2:
+        # a list of vectors: shaped one by one, so the first bad one is reported
+        values = np.stack([_shaped(v, dim) for v in values]) if len(values) \
+            else np.zeros((0, dim), dtype=np.float32)
+    m = np.asarray(values, dtype=np.float32)
+    if m.shape[1] != dim:
+        raise EmbeddingError(
+            f"embedding has {m.shape[1]} dimensions, this store uses {dim}; embed with the "
+            "store's model (see `groove stats`)"
+        )
+    if not np.isfinite(m).all():
+        raise EmbeddingError("embedding contains NaN or infinite components")
+    norms = np.sqrt(np.einsum("ij,ij->i", m, m))
+    if not norms.all():
+        raise EmbeddingError("embedding is the zero vector; it has no direction to compare")
+    out: Vector = m / norms[:, None]
+    return out
+
+
+def _shaped(values: Sequence[float] | Vector, dim: int) -> Vector:
+    """One vector as `dim` float32 components (not yet normalised), or the error."""
     import numpy as np
 
     try:
@@ -49,9 +80,4 @@ def as_unit_vector(values: Sequence[float] | Vector, dim: int) -> Vector:
             f"embedding has {got} dimensions, this store uses {dim}; embed with the "
             "store's model (see `groove stats`)"
         )
-    if not np.all(np.isfinite(v)):
-        raise EmbeddingError("embedding contains NaN or infinite components")
-    norm = float(np.linalg.norm(v))
-    if norm == 0.0:
-        raise EmbeddingError("embedding is the zero vector; it has no direction to compare")
-    return (v / norm).astype(np.float32)
+    return v

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,6 +45,7 @@ from groove.domain import (
     utcnow,
 )
 from groove.domain.clock import to_micros
+from groove.domain.embedding import as_unit_vectors
 from groove.domain.injection import CaptureRecord, CaptureStatus, Injection, OutcomeSource
 from groove.domain.learning import HANDLE_LEN
 from groove.domain.proposal import Proposal, ProposalStatus
@@ -415,18 +417,52 @@ class CozoStore:
     def _store_many(self, learnings: Sequence[Learning], embeddings: Sequence[Embedding] | None,
                     model_id: str | None, usage: Sequence[UsageStats] | None
                     ) -> list[LearningId]:
+        """Write new learnings through the engine's bulk import (`Engine.put_rows`), one
+        transaction, instead of a script: ~50 us a learning in Cozo instead of ~75. The
+        import replaces rows where the script's `:insert` refused them, so the ids are
+        checked here first, under the write lock that every write of this store takes
+        (and RocksDB admits one process): nothing can add one of them in between."""
         for name, given in (("embeddings", embeddings), ("usage", usage)):
             if given is not None and len(given) != len(learnings):
                 raise ValidationError(f"one entry per learning is needed, got {len(given)} "
                                       f"for {len(learnings)}", field=name)
-        vectors: list[Vector | None] = [None] * len(learnings)
+        vectors = None
         model = None
         if embeddings is not None:
-            vectors = [self._check_vector(e) for e in embeddings]
+            vectors = as_unit_vectors(embeddings, self.dim)
             model = model_id or self._model_id()
-        stats = list(usage) if usage is not None else [UsageStats() for _ in learnings]
+        if not learnings:
+            return []
+        rows = codec.NewRows(learnings, usage)
+        if len(set(rows.ids)) != len(rows.ids):
+            raise ValidationError("the same id appears twice among the learnings to store",
+                                  field="id")
+        data: dict[str, tuple[Sequence[str], list[list[Any]]]] = {
+            "learning": (Q.LEARNING_COLUMNS, rows.learnings),
+            "usage_stats": (Q.USAGE_COLUMNS, rows.usage),
+            "learning_handle": (Q.HANDLE_COLUMNS, rows.handles),
+        }
+        if vectors is not None:
+            raw, size = vectors.tobytes(), vectors.shape[1] * vectors.itemsize
+            data["learning_embeddings"] = (Q.EMBEDDING_COLUMNS, [
+                [id, model, raw[k * size:(k + 1) * size]] for k, id in enumerate(rows.ids)])
         with self._engine.write_lock():
-            self._write_new(list(learnings), stats, vectors, model)
+            if self._existing(rows.ids):
+                raise ValidationError(
+                    "a learning with this id already exists; use update() to change it",
+                    field="id")
+            if vectors is not None:
+                self._check_model(model)
+            with self._vectors.writing() as index:
+                epoch, _ = self._vectors.epoch()
+                data["vector_epoch"] = (Q.EPOCH_COLUMNS, [[0, epoch + 1, str(uuid.uuid4())]])
+                self._engine.put_rows(data)
+                self._keywords_upsert(learnings)
+                if vectors is not None:
+                    self._note_model(model)
+                    with self._index_lock:
+                        index.put_many(rows.ids, vectors, [r[1] for r in rows.learnings],
+                                       [r[2] for r in rows.learnings])
         return [x.id for x in learnings]
 
     def _write_new(self, learnings: list[Learning], usage: list[UsageStats],
@@ -1519,9 +1555,9 @@ class CozoStore:
 
     @_reading
     def check_integrity(self) -> list[str]:
-        """Problems found (empty when sound): every learning has usage stats; every
-        embedding and relation points at a stored learning; the vector index holds
-        every stored vector."""
+        """Problems found (empty when sound): every learning has usage stats and its
+        short handle (no handle abbreviates anything else); every embedding and relation
+        points at a stored learning; the vector index holds every stored vector."""
         problems: list[str] = []
         ids = {r[0] for r in self._engine.query(Q.ALL_IDS)}
         usage = {r[0] for r in self._engine.query(Q.ALL_USAGE_IDS)}
@@ -1529,6 +1565,11 @@ class CozoStore:
         problems += [f"learning {i} has no usage stats" for i in sorted(ids - usage)]
         problems += [f"usage stats for missing learning {i}" for i in sorted(usage - ids)]
         problems += [f"embedding for missing learning {i}" for i in sorted(vectors - ids)]
+        handles = self._engine.query(Q.ALL_HANDLES)
+        problems += [f"handle {h} does not abbreviate learning {i}" for h, i in handles
+                     if i not in ids or h != i[-HANDLE_LEN:].lower()]
+        problems += [f"learning {i} has no handle"
+                     for i in sorted(ids - {i for _, i in handles})]
         for r in map(codec.row_relation, self._engine.query(Q.ALL_RELATIONS)):
             ends = [r.from_id] if r.relation_type in CROSS_TIER else [r.from_id, r.to_id]
             problems += [f"relation {r.from_id} {r.relation_type} {r.to_id} points at missing "

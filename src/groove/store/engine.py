@@ -16,8 +16,9 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from groove.errors import DatabaseError, DatabaseLocked, GrooveIOError
 
@@ -46,6 +47,7 @@ an evicted index block) and 0.5 ms without; they cost a few MB."""
 compaction swaps, so the lock that keeps a second process out must live beside it."""
 
 Rows = list[list[Any]]
+T = TypeVar("T")
 
 _RETRYABLE = ("kBusy", "kTimedOut", "kTryAgain")
 _RETRY_BUDGET_S = 10.0
@@ -203,12 +205,37 @@ class Engine:
 
     def mutate(self, script: str, params: dict[str, Any] | None = None) -> Rows:
         """Run a write script as one transaction, retrying while a row is busy."""
+        return self._retrying(lambda: self._run(script, params, immutable=False))
+
+    def put_rows(self, data: dict[str, tuple[Sequence[str], Rows]]) -> None:
+        """Write rows (relation -> (columns, rows)) into several relations as one
+        transaction through the binding's bulk import: no script to parse and evaluate,
+        so a new learning with its usage, vector and handle costs ~50 us instead of ~75.
+        Each row is put (an existing key is replaced, never refused: unlike `:insert`
+        there is no check, the caller checks under the write lock); B-tree indices are
+        kept in step, HNSW and FTS indices are not (groove has none)."""
+        payload = {name: {"headers": list(columns), "rows": rows}
+                   for name, (columns, rows) in data.items()}
+
+        def run() -> None:
+            if self._closed:
+                raise DatabaseError(f"database {self.path} is closed", path=self.path)
+            try:
+                self._db.import_relations(payload)
+            except Exception as e:
+                code, message = _describe(e)
+                raise DatabaseError(f"{message} [{code}]", path=self.path, code=code) from None
+
+        self._retrying(run)
+
+    def _retrying(self, write: Callable[[], T]) -> T:
+        """Run `write` under the write lock, again while a row is busy (bounded)."""
         with self._write_lock:
             deadline = time.monotonic() + _RETRY_BUDGET_S
             delay = 0.001
             while True:
                 try:
-                    return self._run(script, params, immutable=False)
+                    return write()
                 except DatabaseError as e:
                     if not any(k in (e.code or "") for k in _RETRYABLE) \
                             or time.monotonic() > deadline:

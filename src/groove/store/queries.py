@@ -30,6 +30,13 @@ PUT_LEARNINGS = f"""
     n = length(id), handle = lowercase(slice_string(id, n - 8, n))
  :put learning_handle {{handle, id}}}}{BUMP_VECTOR_EPOCH}"""
 INSERT_LEARNINGS = PUT_LEARNINGS.replace(":put learning {", ":insert learning {")
+# The columns a bulk store (`Engine.put_rows`, no script) writes for new learnings: the
+# same rows INSERT_LEARNINGS + PUT_USAGE + PUT_EMBEDDINGS write, the epoch moved once.
+LEARNING_COLUMNS = tuple(W_COLS.split(", "))
+USAGE_COLUMNS = tuple(U_COLS.split(", "))
+HANDLE_COLUMNS = ("handle", "id")
+EMBEDDING_COLUMNS = ("learning_id", "model", "embedding")
+EPOCH_COLUMNS = ("key", "epoch", "token")
 PUT_USAGE = f"""
 {{?[{U_COLS}] <- $usage
  :put usage_stats {{learning_id => {U_COLS.split(", ", 1)[1]}}}}}"""
@@ -156,6 +163,7 @@ RELATIONS_AMONG = f"""?[{R_COLS}] := id in $ids, *learning_relations{{from_id: i
     to_id = id, *learning_relations{{from_id, relation_type, to_id, weight, created_at}}"""
 ALL_IDS = "?[id] := *learning{id}"
 ALL_USAGE_IDS = "?[id] := *usage_stats{learning_id: id}"
+ALL_HANDLES = "?[handle, id] := *learning_handle{handle, id}"
 ALL_VECTOR_IDS = "?[id] := *learning_embeddings{learning_id: id}"
 ALL_VECTORS = "?[id, embedding] := *learning_embeddings{learning_id: id, embedding}"
 ANY_VECTOR = "?[id] := *learning_embeddings{learning_id: id} :limit 1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +28,7 @@ from groove.domain.injection import (
     Injection,
     OutcomeSource,
 )
+from groove.domain.learning import HANDLE_LEN
 from groove.domain.params import AdaptiveParam
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.errors import GrooveError, SerializationError
@@ -35,23 +37,68 @@ from groove.errors import GrooveError, SerializationError
 def learning_row(learning: Learning, usage: UsageStats) -> list[Any]:
     """The stored row; confidence and its rank key come from `usage`, the one place
     confidence is derived, so the two can never drift apart."""
-    pattern = learning.content.pattern
-    confidence = usage.confidence()
-    return [
-        str(learning.id),
-        learning.scope.to_db_string(),
-        learning.category.value,
-        learning.content.description,
-        None if pattern is None else json.dumps(pattern, ensure_ascii=False),
-        learning.content.insight,
-        confidence,
-        to_micros(learning.created_at),
-        to_micros(learning.updated_at),
-        learning.source.source_type,
-        json.dumps(learning.source.to_dict(), ensure_ascii=False),
-        -confidence,
-        -to_micros(learning.updated_at),
-    ]
+    return NewRows([learning], [usage]).learnings[0]
+
+
+class NewRows:
+    """What storing new learnings writes, encoded in one pass: their ids, learning rows
+    (`learning_row`), usage rows (`usage_row`) and short-handle rows. A bulk load spent
+    ~40 us a learning encoding them one call at a time: the UUID string made four times,
+    the source's JSON and the timestamps once per row although a batch shares a few."""
+
+    __slots__ = ("handles", "ids", "learnings", "usage")
+
+    def __init__(self, learnings: Sequence[Learning], usage: Sequence[UsageStats] | None):
+        micros: dict[datetime, int] = {}
+        sources: dict[LearningSource, str] = {}
+        prior = None if usage is not None else _usage_tail(UsageStats())
+        prior_confidence = UsageStats().confidence()
+        self.ids: list[str] = []
+        self.learnings: list[list[Any]] = []
+        self.usage: list[list[Any]] = []
+        self.handles: list[list[Any]] = []
+        for k, x in enumerate(learnings):
+            id = str(x.id)
+            if prior is None:
+                assert usage is not None
+                u = usage[k]
+                confidence = u.confidence()
+                self.usage.append([id, *_usage_tail(u)])
+            else:
+                confidence = prior_confidence
+                self.usage.append([id, *prior])
+            created = micros.get(x.created_at)
+            if created is None:
+                created = micros[x.created_at] = to_micros(x.created_at)
+            updated = micros.get(x.updated_at)
+            if updated is None:
+                updated = micros[x.updated_at] = to_micros(x.updated_at)
+            source = x.source
+            try:
+                source_json = sources.get(source)
+                if source_json is None:
+                    source_json = sources[source] = _source_json(source)
+            except TypeError:  # a source with an unhashable field
+                source_json = _source_json(source)
+            content = x.content
+            pattern = content.pattern
+            self.ids.append(id)
+            self.learnings.append([
+                id, x.scope.to_db_string(), x.category.value, content.description,
+                None if pattern is None else json.dumps(pattern, ensure_ascii=False),
+                content.insight, confidence, created, updated, source.source_type,
+                source_json, -confidence, -updated])
+            self.handles.append([id[-HANDLE_LEN:].lower(), id])
+
+
+def _source_json(source: LearningSource) -> str:
+    return json.dumps(source.to_dict(), ensure_ascii=False)
+
+
+def _usage_tail(s: UsageStats) -> list[Any]:
+    return [s.times_injected, s.times_helpful, s.times_ignored, s.times_contradicted,
+            None if s.last_used is None else to_micros(s.last_used),
+            float(s.confidence_alpha), float(s.confidence_beta)]
 
 
 @lru_cache(maxsize=4096)
@@ -83,9 +130,7 @@ def row_learning(row: Sequence[Any]) -> Learning:
 
 
 def usage_row(id: LearningId, s: UsageStats) -> list[Any]:
-    return [str(id), s.times_injected, s.times_helpful, s.times_ignored, s.times_contradicted,
-            None if s.last_used is None else to_micros(s.last_used),
-            float(s.confidence_alpha), float(s.confidence_beta)]
+    return [str(id), *_usage_tail(s)]
 
 
 def row_usage(row: Sequence[Any]) -> UsageStats:

@@ -275,13 +275,14 @@ class VectorIndex:
             self.remove(id)
         self.bulk_load([id], np.asarray(vector, dtype=np.float32)[None, :], [scope], [category])
 
-    def put_many(self, ids: list[str], vectors: list[Vector], scopes: list[str],
+    def put_many(self, ids: list[str], vectors: list[Vector] | Vector, scopes: list[str],
                  categories: list[str]) -> None:
-        """Add or replace many vectors at once (one append, one approximate-index add)."""
+        """Add or replace many vectors (a list, or one row each of a matrix) at once: one
+        append, one approximate-index add."""
         for id in ids:
             self.remove(id)
-        self.bulk_load(ids, np.stack(vectors).astype(np.float32, copy=False), scopes,
-                       categories)
+        matrix = vectors if isinstance(vectors, np.ndarray) else np.stack(vectors)
+        self.bulk_load(ids, matrix.astype(np.float32, copy=False), scopes, categories)
 
     def bulk_load(self, ids: list[str], vectors: npt.NDArray[np.float32],
                   scopes: list[str], categories: list[str]) -> None:
