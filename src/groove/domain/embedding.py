@@ -47,11 +47,14 @@ def as_unit_vectors(values: Sequence[Sequence[float] | Vector] | Vector, dim: in
     `as_unit_vector(values[i])` bit for bit (the same arithmetic on each row)."""
     import numpy as np
 
-    if not isinstance(values, np.ndarray) or values.ndim != 2:
-        # a list of vectors: shaped one by one, so the first bad one is reported
-        values = np.stack([_shaped(v, dim) for v in values]) if len(values) \
+    try:
+        m = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        m = None
+    if m is None or m.ndim != 2:
+        # not one matrix: shaped one vector at a time, so the first bad one is reported
+        m = np.stack([_shaped(v, dim) for v in values]) if len(values) \
             else np.zeros((0, dim), dtype=np.float32)
-    m = np.asarray(values, dtype=np.float32)
     if m.shape[1] != dim:
         raise EmbeddingError(
             f"embedding has {m.shape[1]} dimensions, this store uses {dim}; embed with the "
