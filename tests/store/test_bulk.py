@@ -245,3 +245,35 @@ async def test_integrity_check_sees_a_missing_or_wrong_handle(bare_store: CozoSt
     problems = await bare_store.check_integrity()
     assert f"learning {id} has no handle" in problems
     assert "handle 0badcafe does not abbreviate learning gone" in problems
+
+
+async def test_bulk_keeps_keywords_and_ranking_features_in_step(
+        two: tuple[CozoStore, CozoStore]) -> None:
+    """With the keyword index and ranking features loaded (a search ran), a bulk store
+    updates them as single stores do: ranked retrieval then agrees between the two and
+    with a fresh open of the bulk store."""
+    bulk, single = two
+    xs, usage, vectors = varied(40)
+    await bulk.store_many(xs[:20], vectors[:20], "m", usage[:20])
+    for x, u, v in zip(xs[:20], usage[:20], vectors[:20], strict=True):
+        await single.store(x, v, "m", usage=u)
+    for s in two:
+        await s.retrieve(vectors[0], "bulk insight", 5)  # loads keywords and features
+    await bulk.store_many(xs[20:], vectors[20:], "m")
+    for x, v in zip(xs[20:], vectors[20:], strict=True):
+        await single.store(x, v, "m")
+
+    async def ranked(s: CozoStore) -> list[Any]:
+        out = []
+        for q in (0, 25, 39):
+            r = await s.retrieve(vectors[q], f"bulk {q} insight", 8)
+            out.append(sorted((i, round(c, 5), None if b is None else round(b, 5), f)
+                              for i, c, b, f in r.hits))
+        return out
+
+    expected = await ranked(single)
+    assert await ranked(bulk) == expected
+    path = bulk.path
+    await bulk.close()
+    async with await CozoStore.open(path) as again:
+        assert await ranked(again) == expected

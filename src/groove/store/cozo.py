@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import threading
 import uuid
 from collections import OrderedDict
@@ -457,7 +458,8 @@ class CozoStore:
                 epoch, _ = self._vectors.epoch()
                 data["vector_epoch"] = (Q.EPOCH_COLUMNS, [[0, epoch + 1, str(uuid.uuid4())]])
                 self._engine.put_rows(data)
-                self._keywords_upsert(learnings)
+                self._mirror_new(learnings, usage if usage is not None
+                                 else itertools.repeat(UsageStats(), len(learnings)))
                 if vectors is not None:
                     self._note_model(model)
                     with self._index_lock:
@@ -495,15 +497,22 @@ class CozoStore:
                         "a learning with this id already exists; use update() to change it",
                         field="id") from None
                 raise
-            self._keywords_upsert(learnings)
-            added = rows_of(learnings, usage)
-            self._features_change(lambda f: f.put(added))
+            self._mirror_new(learnings, usage)
             if with_vec:
                 self._note_model(model)
                 with self._index_lock:
                     index.put_many([str(x.id) for x, _ in with_vec], [v for _, v in with_vec],
                                    [x.scope.to_db_string() for x, _ in with_vec],
                                    [x.category.value for x, _ in with_vec])
+
+    def _mirror_new(self, learnings: Sequence[Learning], usage: Iterable[UsageStats]) -> None:
+        """New learnings (committed) into what the store holds in memory beside Cozo:
+        the keyword index and the ranking features, each skipped when nothing holds or
+        builds it (a bulk load before any search pays nothing)."""
+        self._keywords_upsert(learnings)
+        if self._features is not None or self._features_log is not None:
+            added = rows_of(learnings, usage)
+            self._features_change(lambda f: f.put(added))
 
     @_reading
     def get(self, id: LearningId) -> Learning | None:
