@@ -273,3 +273,40 @@ async def test_search_without_working_embedder_is_capability_error(
     async with await GrooveStorage.open(config) as s:
         with pytest.raises(CapabilityMissing, match="no embedder"):
             await s.search("anything")
+
+
+async def test_injection_does_not_wait_for_a_keyword_build(
+        storage: GrooveStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a tier's keyword index is being built, an injection ranks that tier by vector
+    alone and says so in each hit's explanation; a search waits for the index."""
+    import asyncio
+    import threading
+
+    from groove.store import cozo
+
+    x = await storage.add(make_learning("Run ruff check --fix before committing"), Tier.USER)
+    store = await storage.store_for(Tier.USER)
+    started, release = threading.Event(), threading.Event()
+    build = cozo._keyword_index
+
+    def held(rows: object) -> cozo.KeywordIndex:
+        started.set()
+        assert release.wait(60)
+        return build(rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cozo, "_keyword_index", held)
+    warming = asyncio.ensure_future(store.warm())
+    assert await asyncio.to_thread(started.wait, 60)
+    [hit] = await storage.find_for_injection(3, "ruff check --fix before committing")
+    assert hit.learning.id == x.learning.id and hit.why is not None
+    assert hit.why.keyword is None
+    assert any("keyword index was still being built" in n for n in hit.why.notes)
+    searching = asyncio.ensure_future(storage.search("ruff check --fix", 3))
+    for _ in range(5):
+        await asyncio.sleep(0.01)
+    assert not searching.done()
+    release.set()
+    await warming
+    [found] = await searching
+    assert found.why is not None and found.why.keyword is not None
+    assert not any("keyword" in n for n in found.why.notes)

@@ -597,12 +597,14 @@ class GrooveStorage:
                         category: LearningCategory | None = None, injection: bool = False
                         ) -> builtins.list[Retrieved]:
         """Candidates from every read tier, by vector and (given the query's `text`) by
-        keywords, filters applied before each cut, one store call per tier."""
+        keywords, filters applied before each cut, one store call per tier. An injection
+        does not wait for a keyword index a server is still building (a hook has a
+        deadline): it ranks that tier's candidates by vector alone, and says so."""
         out = []
         for tier, store in await self.read_stores(tiers):
             scopes = self._injection_scopes(tier) if injection else None
-            out.append(Retrieved(tier, await store.retrieve(vector, text, fetch, scope=scopes,
-                                                            category=category)))
+            out.append(Retrieved(tier, await store.retrieve(
+                vector, text, fetch, scope=scopes, category=category, wait=not injection)))
         return out
 
     async def _rank(self, retrieved: builtins.list[Retrieved],
@@ -621,8 +623,16 @@ class GrooveStorage:
             candidates.append(Candidate(e.id, e.tier.value, from_micros(max(f.updated, f.used)),
                                         f.alpha, f.beta, similarity=e.score,
                                         keyword=k / best if k else None))
-        return [_Ranked(r.candidate.id, tier_of[r.candidate.id], r.why)
-                for r in rank(candidates, relations, utcnow(), rng=rng) if not r.dropped]
+        unsearched = {r.tier for r in retrieved if not r.found.keywords}
+        out = []
+        for r in rank(candidates, relations, utcnow(), rng=rng):
+            if not r.dropped:
+                tier = tier_of[r.candidate.id]
+                if tier in unsearched:
+                    r.why.notes.append(f"keywords not searched: the {tier.value} tier's "
+                                       "keyword index was still being built")
+                out.append(_Ranked(r.candidate.id, tier, r.why))
+        return out
 
     async def _read_ranked(self, ranked: builtins.list[_Ranked]
                            ) -> builtins.list[TieredLearning]:

@@ -88,6 +88,9 @@ class Retrieval:
 
     hits: list[tuple[str, float, float | None, Features]]
     relations: list[LearningRelation]
+    keywords: bool = True
+    """False when the text's keywords were not searched: the keyword index was still
+    being built and the caller would not wait (`retrieve(wait=False)`)."""
 
 
 def _scope_strings(scope: ScopeFilter) -> list[str] | None:
@@ -263,6 +266,8 @@ class CozoStore:
         """Like `_keywords_log`, for the ranking features."""
         self._building: Future[None] | None = None
         """`warm`'s build of the keyword index and the features, while it runs."""
+        self._ranks_built: Future[None] | None = None
+        """Done once that build installed the features (it then builds the keywords)."""
         self._snapshotting = threading.Lock()
         """Held while that build reads its snapshot without the store's lock: closing or
         compacting the engine (which reopens it) waits for the reads to end."""
@@ -1001,13 +1006,16 @@ class CozoStore:
         return [(found[i], score) for i, score in hits if i in found]
 
     async def retrieve(self, embedding: Embedding, text: str | None, limit: int,
-                       scope: ScopeFilter = None, category: LearningCategory | None = None
-                       ) -> Retrieval:
+                       scope: ScopeFilter = None, category: LearningCategory | None = None,
+                       *, wait: bool = True) -> Retrieval:
         """Everything ranking needs from this store in one call (one hop to this store's
         thread): the `limit` nearest by vector and by keywords (filters before each cut),
         every candidate's cosine similarity, what ranking reads about it and the edges
-        among them."""
-        await self._built()
+        among them. While `warm` still builds the keyword index (seconds at 100,000
+        learnings, a minute at a million), `wait=False` retrieves by vector alone (a
+        prompt hook's deadline is shorter); it always waits for the features (~1 s at
+        100,000, built first)."""
+        await (self._built() if wait else self._ranked())
         return await self._retrieve(embedding, text, limit, scope, category)
 
     @_reading
@@ -1021,7 +1029,8 @@ class CozoStore:
         index = self._ensure_index()
         with self._index_lock:
             similar = dict(index.search(query, limit, scopes=scopes, categories=cats))
-        keyword = {} if not text else dict(self._ensure_keywords().search(
+        building = self._keywords is None and self._keywords_log is not None
+        keyword = {} if not text or building else dict(self._ensure_keywords().search(
             text, limit, scopes, cats))
         with self._index_lock:
             missing = [i for i in keyword if i not in similar]
@@ -1033,7 +1042,7 @@ class CozoStore:
         return Retrieval(
             [(i, similar[i], keyword.get(i), f) for i, f in zip(ids, features, strict=True)
              if f is not None],
-            [codec.row_relation(r) for r in self._edges_of(ids)])
+            [codec.row_relation(r) for r in self._edges_of(ids)], not (text and building))
 
     # -- keywords ----------------------------------------------------------------
 
@@ -1082,14 +1091,15 @@ class CozoStore:
                     self._engine.query(Q.FEATURE_LEARNINGS), self._engine.query(Q.FEATURE_USAGE))
             return self._features
 
-    def _build_memory(self) -> None:
-        """Build the keyword index and the ranking features while the store serves reads
+    def _build_memory(self, ranks_built: Future[None]) -> None:
+        """Build the ranking features and the keyword index while the store serves reads
         and writes. From the moment writes start to log what they change, the texts,
         times and usage are read without the store's lock (each query a consistent
         snapshot; a change both in a snapshot and in the log is applied twice, to the
-        same effect); both are built, then the logs replayed and both installed under
-        the write lock. At 100,000 learnings writes waited ~5 s for a keyword build
-        under the read lock, then ~1 s for its snapshot; now for neither."""
+        same effect); the features are built, their log replayed and they are installed
+        under the write lock (`ranks_built` is then done), then the keyword index the
+        same way. At 100,000 learnings writes waited ~5 s for a keyword build under the
+        read lock, then ~1 s for its snapshot; now for neither."""
         with self._engine.write_lock():
             words = self._keywords is None and self._keywords_log is None
             ranks = self._features is None and self._features_log is None
@@ -1097,37 +1107,61 @@ class CozoStore:
                 self._keywords_log = []
             if ranks:
                 self._features_log = []
-        keywords = features = None
+        texts: list[list[Any]] = []
+        learnings: list[list[Any]] = []
+        usage: list[list[Any]] = []
         try:
             with self._snapshotting:
-                if self._engine.closed:
-                    return  # closed before this build read anything: nothing to build
-                texts = self._engine.query(Q.ALL_TEXTS) if words else []
-                learnings, usage = ((self._engine.query(Q.FEATURE_LEARNINGS),
-                                     self._engine.query(Q.FEATURE_USAGE)) if ranks else ([], []))
-            keywords = _keyword_index(texts) if words else None
-            features = RankingFeatures.build(learnings, usage) if ranks else None
+                if not self._engine.closed:
+                    texts = self._engine.query(Q.ALL_TEXTS) if words else []
+                    if ranks:
+                        learnings = self._engine.query(Q.FEATURE_LEARNINGS)
+                        usage = self._engine.query(Q.FEATURE_USAGE)
+            if ranks:
+                self._install_features(RankingFeatures.build(learnings, usage))
+                ranks = False
+            ranks_built.set_result(None)
+            if words:
+                self._install_keywords(_keyword_index(texts))
+                words = False
         finally:
-            with self._rw.writing():
-                if self._engine.closed:
-                    keywords = features = None
-                if words:
-                    log, self._keywords_log = self._keywords_log or [], None
-                    if keywords is not None and self._keywords is None \
-                            and ("reset",) not in log:
-                        for change in log:
-                            _apply_keyword_change(keywords, change)
-                        self._keywords = keywords
-                if ranks:
-                    changes, self._features_log = self._features_log or [], None
-                    if features is not None and self._features is None:
-                        for op in changes:
-                            op(features)
-                        self._features = features
+            if ranks:
+                self._install_features(None)
+            if not ranks_built.done():
+                ranks_built.set_result(None)
+            if words:
+                self._install_keywords(None)
+
+    def _install_features(self, features: RankingFeatures | None) -> None:
+        """End a build of the features: replay the writes' log onto them and install
+        them, unless the build failed (None) or the store closed meanwhile."""
+        with self._rw.writing():
+            changes, self._features_log = self._features_log or [], None
+            if features is not None and self._features is None and not self._engine.closed:
+                for op in changes:
+                    op(features)
+                self._features = features
+
+    def _install_keywords(self, keywords: KeywordIndex | None) -> None:
+        """As `_install_features`, for the keyword index (not after a reset meanwhile)."""
+        with self._rw.writing():
+            log, self._keywords_log = self._keywords_log or [], None
+            if keywords is not None and self._keywords is None and not self._engine.closed \
+                    and ("reset",) not in log:
+                for change in log:
+                    _apply_keyword_change(keywords, change)
+                self._keywords = keywords
 
     async def _built(self) -> None:
         """Wait (holding no lock) for the build `warm` started, if one runs."""
-        job = self._building
+        await self._await(self._building)
+
+    async def _ranked(self) -> None:
+        """Wait (holding no lock) for that build's features, if it runs."""
+        await self._await(self._ranks_built)
+
+    @staticmethod
+    async def _await(job: Future[None] | None) -> None:
         if job is not None and not job.done():
             await asyncio.wait([asyncio.wrap_future(job)])
 
@@ -1170,7 +1204,8 @@ class CozoStore:
         if (self._keywords is None or self._features is None) and (job is None or job.done()):
             if self._engine.closed:
                 raise StoreClosed(self.path)
-            job = self._building = self._readers.submit(self._build_memory)
+            self._ranks_built = Future()
+            job = self._building = self._readers.submit(self._build_memory, self._ranks_built)
         if job is not None:
             await asyncio.wrap_future(job)
 
