@@ -504,7 +504,7 @@ async def test_close_waits_for_the_warm_build_to_read(
     query = store._engine.query
 
     def held(script: str, params: Any = None) -> Any:
-        if script == Q.ALL_TEXTS:
+        if script == Q.FEATURE_LEARNINGS:
             reading.set()
             assert release.wait(60)
         return query(script, params)
@@ -519,3 +519,31 @@ async def test_close_waits_for_the_warm_build_to_read(
     await closing
     await warming
     assert store._engine.closed and store._keywords is None and store._features is None
+
+
+async def test_warm_without_keywords_returns_once_the_store_can_rank(
+        store: CozoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`warm(keywords=False)` returns when the features are installed, the keyword index
+    still building; a full `warm` then waits for that same build."""
+    import asyncio
+    import threading
+
+    from groove.store import cozo
+
+    await store.store(make_learning("Deploy with ops/deploy.sh"))
+    started, release = threading.Event(), threading.Event()
+    build, builds = cozo._keyword_index, []
+
+    def held(rows: Any) -> Any:
+        builds.append(1)
+        started.set()
+        assert release.wait(60)
+        return build(rows)
+
+    monkeypatch.setattr(cozo, "_keyword_index", held)
+    await asyncio.wait_for(store.warm(keywords=False), 30)
+    assert store._features is not None and len(store._features) == 1
+    assert await asyncio.to_thread(started.wait, 60) and store._keywords is None
+    release.set()
+    await store.warm()
+    assert store._keywords is not None and builds == [1]

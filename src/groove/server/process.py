@@ -151,14 +151,20 @@ async def _sync_teams(api: LocalGroove, server: GrooveServer, interval: float) -
 
 async def _warm(api: LocalGroove, embedder: Embedder, server: GrooveServer) -> None:
     """Load the model and the user tier's indexes now, off the loop, so that the first
-    search does not pay for them."""
+    search does not pay for them. The server is `ready` (hooks inject) once the model
+    is loaded and the tier can rank; its keyword index may still be building then
+    (seconds at 100,000 learnings), which a search waits for and an injection does not."""
     load = getattr(embedder, "load", None)
     try:
+        warm = api.warm(RequestContext(), keywords=False)
         if load is not None:
-            await asyncio.gather(asyncio.to_thread(load), api.warm(RequestContext()))
+            await asyncio.gather(asyncio.to_thread(load), warm)
         else:
-            await api.warm(RequestContext())
-        log.info("model and user tier warm")
+            await warm
+        server.ready = True
+        log.info("model and user tier ready")
+        await api.warm(RequestContext())
+        log.info("keyword index built")
     except Exception:
         log.exception("warming up failed; the first search will report it")
     finally:

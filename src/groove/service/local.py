@@ -124,10 +124,12 @@ class LocalGroove:
         """The tiers as seen from `ctx` (cheap; shares this process's stores)."""
         return GrooveStorage(self.config, self.pool, ctx.project_root, self.embeddings)
 
-    async def warm(self, ctx: RequestContext) -> None:
-        """Open the tiers `ctx` reads and load their indexes (never creating a tier)."""
+    async def warm(self, ctx: RequestContext, *, keywords: bool = True) -> None:
+        """Open the tiers `ctx` reads and load their indexes (never creating a tier);
+        without `keywords`, return once they can rank, their keyword indexes still
+        building (`CozoStore.warm`)."""
         for _tier, store in await self.view(ctx).read_stores():
-            await store.warm()
+            await store.warm(keywords=keywords)
 
     async def close_project(self, root: Path) -> None:
         """Close a project's tier database (the server does so once it sits unused)."""

@@ -1096,9 +1096,9 @@ class CozoStore:
         and writes. From the moment writes start to log what they change, the texts,
         times and usage are read without the store's lock (each query a consistent
         snapshot; a change both in a snapshot and in the log is applied twice, to the
-        same effect); the features are built, their log replayed and they are installed
-        under the write lock (`ranks_built` is then done), then the keyword index the
-        same way. At 100,000 learnings writes waited ~5 s for a keyword build under the
+        same effect); the features are read and built, their log replayed and they are
+        installed under the write lock (`ranks_built` is then done), then the keyword
+        index the same way. At 100,000 learnings writes waited ~5 s for a keyword build under the
         read lock, then ~1 s for its snapshot; now for neither."""
         with self._engine.write_lock():
             words = self._keywords is None and self._keywords_log is None
@@ -1107,21 +1107,14 @@ class CozoStore:
                 self._keywords_log = []
             if ranks:
                 self._features_log = []
-        texts: list[list[Any]] = []
-        learnings: list[list[Any]] = []
-        usage: list[list[Any]] = []
         try:
-            with self._snapshotting:
-                if not self._engine.closed:
-                    texts = self._engine.query(Q.ALL_TEXTS) if words else []
-                    if ranks:
-                        learnings = self._engine.query(Q.FEATURE_LEARNINGS)
-                        usage = self._engine.query(Q.FEATURE_USAGE)
             if ranks:
+                learnings, usage = self._snapshot(Q.FEATURE_LEARNINGS, Q.FEATURE_USAGE)
                 self._install_features(RankingFeatures.build(learnings, usage))
                 ranks = False
             ranks_built.set_result(None)
             if words:
+                [texts] = self._snapshot(Q.ALL_TEXTS)
                 self._install_keywords(_keyword_index(texts))
                 words = False
         finally:
@@ -1131,6 +1124,13 @@ class CozoStore:
                 ranks_built.set_result(None)
             if words:
                 self._install_keywords(None)
+
+    def _snapshot(self, *scripts: str) -> list[list[list[Any]]]:
+        """What `scripts` read, without the store's lock (nothing, once it closed)."""
+        with self._snapshotting:
+            if self._engine.closed:
+                return [[] for _ in scripts]
+            return [self._engine.query(script) for script in scripts]
 
     def _install_features(self, features: RankingFeatures | None) -> None:
         """End a build of the features: replay the writes' log onto them and install
@@ -1195,10 +1195,12 @@ class CozoStore:
         elif self._features_log is not None:
             self._features_log.append(change)
 
-    async def warm(self) -> None:
-        """Load the vector index, build the keyword index and read the ranking features
+    async def warm(self, *, keywords: bool = True) -> None:
+        """Load the vector index, read the ranking features and build the keyword index
         now, not on the first search (at 100,000 learnings the keyword index takes
-        seconds to build); the store serves reads and writes meanwhile (`_build_memory`)."""
+        seconds to build); the store serves reads and writes meanwhile (`_build_memory`).
+        Without `keywords`, return once the store can rank (an injection's retrieval
+        then does not wait) and leave the keyword index building."""
         await self._load_vectors()
         job = self._building
         if (self._keywords is None or self._features is None) and (job is None or job.done()):
@@ -1206,7 +1208,9 @@ class CozoStore:
                 raise StoreClosed(self.path)
             self._ranks_built = Future()
             job = self._building = self._readers.submit(self._build_memory, self._ranks_built)
-        if job is not None:
+        if not keywords:
+            await self._ranked()
+        elif job is not None:
             await asyncio.wrap_future(job)
 
     @_reading
