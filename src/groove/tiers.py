@@ -41,6 +41,7 @@ from groove.domain import (
 from groove.domain.clock import from_micros
 from groove.domain.explanation import Explanation
 from groove.domain.injection import InjectedVia, Injection, OutcomeSource
+from groove.domain.learning import lineage
 from groove.domain.proposal import Proposal, ProposalStatus
 from groove.domain.ranking import Candidate, rank
 from groove.domain.relations import CROSS_TIER
@@ -95,10 +96,7 @@ class _Entry:
 
     @classmethod
     def of(cls, t: TieredLearning) -> _Entry:
-        src = t.learning.source
-        return cls(str(t.learning.id), t.tier, t.score,
-                   str(src.original_id) if isinstance(src, PromotedSource) else None,
-                   isinstance(src, PromotedSource | EnterpriseCuratedSource), t)
+        return cls(str(t.learning.id), t.tier, t.score, *lineage(t.learning.source), t)
 
 
 @dataclass(slots=True)

@@ -204,6 +204,13 @@ _SOURCE_VARIANTS: dict[str, type[LearningSource]] = {
 }
 
 
+def lineage(source: LearningSource) -> tuple[str | None, bool]:
+    """(the id it was promoted from, whether it is a promoted or curated copy): what the
+    merge of tiers reads of a source to show copies of one learning once."""
+    return (str(source.original_id) if isinstance(source, PromotedSource) else None,
+            isinstance(source, PromotedSource | EnterpriseCuratedSource))
+
+
 def _scope(d: Any, key: str, path: str) -> Scope:
     value = f.string(d, key, path)
     try:

@@ -104,7 +104,7 @@ def _scope_strings(scope: ScopeFilter) -> list[str] | None:
 READERS = 4
 """Reader threads per store."""
 CACHED_LEARNINGS = 20_000
-"""Learnings (and usage rows) the read caches keep per store."""
+"""Learnings the read cache keeps per store."""
 
 
 class ReadWriteLock:
@@ -1098,8 +1098,8 @@ class CozoStore:
         snapshot; a change both in a snapshot and in the log is applied twice, to the
         same effect); the features are read and built, their log replayed and they are
         installed under the write lock (`ranks_built` is then done), then the keyword
-        index the same way. At 100,000 learnings writes waited ~5 s for a keyword build under the
-        read lock, then ~1 s for its snapshot; now for neither."""
+        index the same way. At 100,000 learnings writes waited ~5 s for a keyword build
+        under the read lock, then ~1 s for its snapshot; now for neither."""
         with self._engine.write_lock():
             words = self._keywords is None and self._keywords_log is None
             ranks = self._features is None and self._features_log is None

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from groove.domain.clock import to_micros
-from groove.domain.learning import EnterpriseCuratedSource, Learning, PromotedSource
+from groove.domain.learning import EnterpriseCuratedSource, Learning, PromotedSource, lineage
 from groove.domain.usage import PRIOR_ALPHA, PRIOR_BETA, UsageStats
 
 NO_TIME = -1
@@ -64,10 +64,7 @@ def rows_of(learnings: Iterable[Learning], usage: Iterable[UsageStats] | None = 
     stats = iter(usage) if usage is not None else None
     out: list[Row] = []
     for x in learnings:
-        src = x.source
-        out.append((str(x.id), to_micros(x.updated_at),
-                    str(src.original_id) if isinstance(src, PromotedSource) else None,
-                    isinstance(src, PromotedSource | EnterpriseCuratedSource),
+        out.append((str(x.id), to_micros(x.updated_at), *lineage(x.source),
                     None if stats is None else trust_of(next(stats))))
     return out
 
@@ -105,7 +102,7 @@ class RankingFeatures:
         for u in usage:
             at = out._row.get(u[0])
             if at is not None:
-                out._set_usage(at, u[1], u[2], u[3])
+                out._set_usage(at, u[2], u[3], u[1])
         return out
 
     def __len__(self) -> int:
@@ -134,13 +131,13 @@ class RankingFeatures:
             self._updated[row] = updated
             self._lineage(id, original, copy)
             if trust is not None:
-                self._set_usage(row, trust[2], trust[0], trust[1])
+                self._set_usage(row, *trust)
 
     def set_usage(self, id: str, trust: Trust, updated: int | None = None) -> None:
         """New usage stats (and, given, the `updated_at` written with them)."""
         row = self._row.get(id)
         if row is not None:
-            self._set_usage(row, trust[2], trust[0], trust[1])
+            self._set_usage(row, *trust)
             if updated is not None:
                 self._updated[row] = updated
 
@@ -180,7 +177,7 @@ class RankingFeatures:
         self._updated = grown(self._updated, 0)
         self._used = grown(self._used, NO_TIME)
 
-    def _set_usage(self, row: int, used: int | None, alpha: float, beta: float) -> None:
+    def _set_usage(self, row: int, alpha: float, beta: float, used: int | None) -> None:
         self._alpha[row], self._beta[row] = alpha, beta
         self._used[row] = NO_TIME if used is None else used
 
