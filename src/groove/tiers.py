@@ -38,7 +38,6 @@ from groove.domain import (
     utcnow,
     uuid7,
 )
-from groove.domain.clock import from_micros
 from groove.domain.explanation import Explanation
 from groove.domain.injection import InjectedVia, Injection, OutcomeSource
 from groove.domain.learning import lineage
@@ -97,6 +96,10 @@ class _Entry:
     @classmethod
     def of(cls, t: TieredLearning) -> _Entry:
         return cls(str(t.learning.id), t.tier, t.score, *lineage(t.learning.source), t)
+
+
+_TIER_NAME = {t: t.value for t in Tier}
+"""Enum `.value` is a descriptor call; a search asks it of every candidate."""
 
 
 @dataclass(slots=True)
@@ -618,7 +621,7 @@ class GrooveStorage:
         candidates = []
         for e in merged:
             k, f = e.item
-            candidates.append(Candidate(e.id, e.tier.value, from_micros(max(f.updated, f.used)),
+            candidates.append(Candidate(e.id, _TIER_NAME[e.tier], max(f.updated, f.used),
                                         f.alpha, f.beta, similarity=e.score,
                                         keyword=k / best if k else None))
         unsearched = {r.tier for r in retrieved if not r.found.keywords}
@@ -686,6 +689,9 @@ class GrooveStorage:
             for tier in {f.tier for f in found}:
                 ids = [LearningId(f.id) for f in found if f.tier is tier]
                 relations += await (await self.store_for(tier)).relations_among(ids)
+        if not relations and len(by_id) == len(found) \
+                and not any(f.copy or f.original for f in found):
+            return found, relations  # nothing to merge: the common case, ~25 us saved
         edges = [(str(r.from_id), r.relation_type, str(r.to_id)) for r in relations]
         # copies: union the promoted/curated copy with its original
         parent: dict[str, str] = {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
 
 from groove import LearningRelation, Outcome, RelationType, UsageStats
 from groove.domain import utcnow
@@ -81,7 +80,7 @@ def test_project_beats_user_beats_enterprise_and_fresh_beats_stale() -> None:
     p, u, e = (_cand(t, 0.6, tier=t) for t in ("project", "user", "enterprise"))
     assert [r.candidate for r in rank([e, u, p], [], utcnow())] == [p, u, e]
     stale = _cand("stale", 0.6)
-    stale.active -= timedelta(days=720)
+    stale.active -= 720 * 86_400_000_000  # microseconds
     fresh = _cand("fresh", 0.6)
     assert [r.candidate for r in rank([stale, fresh], [], utcnow())] == [fresh, stale]
 

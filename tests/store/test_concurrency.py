@@ -140,3 +140,72 @@ async def test_searches_and_writes_at_once_see_whole_writes(tmp_path: Path) -> N
     assert await store.count() == 260
     assert await store.check_integrity() == []
     await store.close()
+
+
+def test_try_reading_takes_a_share_only_without_a_writer() -> None:
+    """A read share is taken at once when no writer runs or waits, refused otherwise,
+    and a share given back lets a waiting writer in."""
+    lock = ReadWriteLock()
+    assert lock.try_reading()
+    entered = threading.Event()
+
+    def writer() -> None:
+        with lock.writing():
+            entered.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    while not lock._writers_waiting:
+        time.sleep(0.001)
+    assert not lock.try_reading()  # a waiting writer goes first
+    lock.done_reading()
+    assert entered.wait(5)
+    t.join(5)
+    assert lock.try_reading()
+    lock.done_reading()
+
+
+async def test_quick_reads_run_on_the_callers_thread_unless_a_writer_holds_the_store(
+        tmp_path: Path) -> None:
+    """A loaded store answers a ranked retrieval and a read by id on the caller's
+    thread; while a write holds the store they go to a reader thread and see it whole."""
+    embedder = HashEmbedder()
+    store = await CozoStore.open(tmp_path / "db")
+    learnings = [make_learning(f"quick read {i}") for i in range(20)]
+    await store.store_many(learnings, list(embedder.embed(
+        [x.content.embedding_text() for x in learnings])))
+    threads: list[str] = []
+    query = store._engine.query
+
+    def spy(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        return query(*args, **kwargs)  # type: ignore[arg-type]
+
+    store._engine.query = spy  # type: ignore[method-assign]
+    vector = embedder.embed(["quick read 3"])[0]
+    first = await store.retrieve(vector, "quick read 3", 5)  # loads: on a reader thread
+    assert threads and all(t.startswith("groove-store-read") for t in threads)
+    threads.clear()
+    assert (await store.retrieve(vector, "quick read 3", 5)).hits == first.hits
+    assert len(await store.get_many([learnings[0].id])) == 1
+    assert threads == [threading.current_thread().name]  # the row, read right here
+    threads.clear()
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store._rw.writing():
+            held.set()
+            release.wait(5)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    assert held.wait(5)
+    store._learnings.clear()
+    read = asyncio.ensure_future(store.get_many([learnings[1].id]))
+    await asyncio.sleep(0.05)
+    assert not read.done()  # waits for the write, off the caller's thread
+    release.set()
+    assert [x.id for x in await read] == [learnings[1].id]
+    assert threads and all(t.startswith("groove-store-read") for t in threads)
+    t.join(5)
+    await store.close()

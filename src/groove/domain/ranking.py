@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from groove.domain.clock import to_micros
 from groove.domain.explanation import Explanation
 from groove.domain.learning import Learning
 from groove.domain.relations import LearningRelation, RelationType
@@ -76,8 +77,9 @@ class Candidate:
     id: str
     """The learning's id as text (hashed cheaply: a search ranks dozens)."""
     tier: str
-    active: datetime
-    """The later of its last update and its last use."""
+    active: int
+    """The later of its last update and its last use, microseconds since the epoch (as
+    the store keeps it: no datetime made per candidate)."""
     alpha: float = PRIOR_ALPHA
     beta: float = PRIOR_BETA
     similarity: float | None = None
@@ -89,7 +91,7 @@ class Candidate:
            similarity: float | None = None, keyword: float | None = None) -> Candidate:
         """A candidate read whole (its row and usage stats)."""
         return cls(str(learning.id), tier,
-                   max(learning.updated_at, usage.last_used or learning.updated_at),
+                   to_micros(max(learning.updated_at, usage.last_used or learning.updated_at)),
                    usage.confidence_alpha, usage.confidence_beta, similarity, keyword)
 
 
@@ -118,10 +120,13 @@ def relevance(similarity: float | None, keyword: float | None) -> float:
     return 1.0 / (1.0 + math.exp(-(s - RELEVANT_AT) / RELEVANCE_WIDTH))
 
 
-def recency(last: datetime, now: datetime) -> float:
-    age_days = max(0.0, (now - last).total_seconds() / 86400.0)
-    return 1.0 - RECENCY_WEIGHT + RECENCY_WEIGHT * math.pow(0.5, age_days
-                                                            / RECENCY_HALF_LIFE_DAYS)
+def recency(age_days: float) -> float:
+    """The decay factor of a learning last active `age_days` ago."""
+    return 1.0 - RECENCY_WEIGHT + RECENCY_WEIGHT * math.pow(
+        0.5, max(0.0, age_days) / RECENCY_HALF_LIFE_DAYS)
+
+
+_MICROS_PER_DAY = 86_400_000_000
 
 
 def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation], now: datetime,
@@ -164,13 +169,15 @@ def rank(candidates: Sequence[Candidate], relations: Sequence[LearningRelation],
             notes[loser].append(f"contradicted by {cands[winner].id}, which is trusted more")
             notes[winner].append(f"contradicts {cands[loser].id}")
     floor = TRUST_FLOOR if rng is not None else SEARCH_TRUST_FLOOR
+    now_us = to_micros(now)
     out = []
     for j, c in enumerate(cands):
         why = Explanation(
             vector_rank=v_ranks[j], keyword_rank=k_ranks[j], similarity=c.similarity,
             keyword=c.keyword, relevance=relevance(c.similarity, c.keyword),
             trust=trust[j], sampled=rng is not None,
-            specificity=TIER_WEIGHT.get(c.tier, 1.0), recency=recency(c.active, now),
+            specificity=TIER_WEIGHT.get(c.tier, 1.0),
+            recency=recency((now_us - c.active) / _MICROS_PER_DAY),
             relation=relation_factor[j], notes=notes[j])
         why.score = (why.relevance * (floor + (1 - floor) * why.trust)
                      * why.specificity * why.recency * why.relation)

@@ -35,15 +35,23 @@ class StorePool:
         self.dim = dim
         self.migrations = tuple(migrations)
         self._stores: dict[Path, CozoStore] = {}
+        self._named: dict[Path, CozoStore] = {}
+        """Open stores by the path they were asked for: resolving a path costs ~30 us of
+        system calls, and a search asks for each tier's store twice."""
         self._opening: dict[Path, asyncio.Lock] = {}
         self._closing: dict[Path, asyncio.Task[None]] = {}
 
     async def get(self, path: Path, *, create: bool = True) -> CozoStore | None:
         """The store at `path`, opened on first use; with `create=False`, None when no
         database exists there yet."""
+        store = self._named.get(path)
+        if store is not None:
+            return store
         key = path.resolve()
         store = self._stores.get(key)
         if store is not None:
+            if path.is_absolute():  # a relative one may mean another place after a chdir
+                self._named[path] = store
             return store
         closing = self._closing.get(key)
         if closing is not None:  # reopening a store being closed waits for its lock
@@ -65,6 +73,9 @@ class StorePool:
         assert store is not None
         return store
 
+    def _forget(self, store: CozoStore) -> None:
+        self._named = {p: s for p, s in self._named.items() if s is not store}
+
     def is_open(self, path: Path) -> bool:
         return path.resolve() in self._stores
 
@@ -77,6 +88,7 @@ class StorePool:
         store = self._stores.pop(key, None)
         if store is None:
             return
+        self._forget(store)
         task = asyncio.ensure_future(store.close())
         self._closing[key] = task
         try:
@@ -86,7 +98,7 @@ class StorePool:
 
     async def close_all(self) -> None:
         """Close every store once; a failure to close one does not leave the others open."""
-        stores, self._stores = list(self._stores.values()), {}
+        stores, self._stores, self._named = list(self._stores.values()), {}, {}
         errors: list[BaseException] = []
         for store in stores:
             try:

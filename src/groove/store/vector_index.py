@@ -219,7 +219,12 @@ class VectorIndex:
 
     def vectors_of_rows(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
         """The vectors of `rows` (any order), gathered block by block (a few rows of a
-        file-backed index: read from the file, see `RowFile.read_rows`)."""
+        file-backed index: read from the file, see `RowFile.read_rows`, unless the index is
+        one block: its rows are read through the map, at most 24 MB resident for ~50 us
+        less a search than a `pread` per row)."""
+        if self.rows <= BLOCK_ROWS:
+            return self.blocks[0][rows] if self.blocks else \
+                np.empty((0, self.dim), dtype=np.float32)
         if len(rows) <= 64 and self.file is not None:
             return self.file.read_rows(rows.tolist())
         out = np.empty((len(rows), self.dim), dtype=np.float32)
