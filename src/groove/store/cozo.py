@@ -61,7 +61,7 @@ from groove.errors import (
     StoreClosed,
     ValidationError,
 )
-from groove.store import compaction
+from groove.store import compaction, keyword_file
 from groove.store import queries as Q
 from groove.store import replica as R
 from groove.store import rows as codec
@@ -70,6 +70,7 @@ from groove.store.features import Features, RankingFeatures, rows_of, trust_of
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaChanges
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
+from groove.store.sidecar import SidecarInvalid
 from groove.store.vectors import VectorCache
 
 if TYPE_CHECKING:
@@ -221,7 +222,7 @@ def _on(writes: bool, quick: Callable[..., bool] | None = None
                     return fn(*args, **kwargs)
                 finally:
                     store._rw.done_reading()
-            pool, hold = ((store._worker, store._exclusive) if writes
+            pool, hold = ((store._worker, store._write) if writes
                           else (store._readers, store._shared))
             return await asyncio.get_running_loop().run_in_executor(
                 pool, functools.partial(hold, fn, *args, **kwargs))
@@ -287,6 +288,10 @@ class CozoStore:
         self._keywords_log: list[KeywordChange] | None = None
         """While `warm` builds the keyword index beside reads and writes: what writes did
         to the texts since its snapshot, replayed onto it before it is installed."""
+        self._keywords_from_file = False
+        """The keyword index was read from the saved one (`keyword_file`)."""
+        self._wrote = False
+        """This process wrote to the store (and so removed the saved keyword index)."""
         self._features: RankingFeatures | None = None
         self._features_log: list[FeatureChange] | None = None
         """Like `_keywords_log`, for the ranking features."""
@@ -362,6 +367,18 @@ class CozoStore:
                 self._learnings.clear()
                 self._any_edges = None
 
+    def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A write, alone; this process's first removes the saved keyword index first, so
+        a crash can never leave one older than the data (`keyword_file`)."""
+
+        def run() -> T:
+            if not self._wrote:
+                keyword_file.drop(self.path)
+                self._wrote = True
+            return fn(*args, **kwargs)
+
+        return self._exclusive(run)
+
     def _shared(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self._rw.reading():
             return fn(*args, **kwargs)
@@ -373,12 +390,34 @@ class CozoStore:
         with self._snapshotting:
             if not self._engine.closed:
                 self._vectors.close()
+                self._save_keywords()
                 with contextlib.suppress(GrooveError, OSError):  # the data is safe anyway
                     if compaction.should_compact(compaction.log_stats(self.path)):
                         compaction.rewrite(self._engine, self._engine.open_raw)
                     elif compaction.newest_log_bytes(self.path) >= compaction.FLUSH_LOG_BYTES:
                         self._engine.mutate("::compact")
             self._engine.close()
+
+    def _save_keywords(self) -> None:
+        """Save the keyword index for the next process (it never raises: a cache), unless
+        it is the saved one untouched."""
+        index = self._keywords
+        if index is None or (self._keywords_from_file and not self._wrote):
+            return
+        with contextlib.suppress(GrooveError, OSError):
+            keyword_file.save(self.path, index, keyword_file.stamp(self._engine))
+
+    def _saved_keywords(self) -> KeywordIndex | None:
+        """The saved keyword index, if this process has not written and it matches the
+        database; None otherwise (then it is built from the texts)."""
+        if self._wrote:
+            return None
+        try:
+            index = keyword_file.load(self.path, keyword_file.stamp(self._engine))
+        except (SidecarInvalid, GrooveError):
+            return None
+        self._keywords_from_file = True
+        return index
 
     async def __aenter__(self) -> CozoStore:
         return self
@@ -1115,7 +1154,8 @@ class CozoStore:
             return index
         with self._engine.write_lock():
             if self._keywords is None:
-                self._keywords = _keyword_index(self._engine.query(Q.ALL_TEXTS))
+                self._keywords = self._saved_keywords() or _keyword_index(
+                    self._engine.query(Q.ALL_TEXTS))
             return self._keywords
 
     def _ensure_features(self) -> RankingFeatures:
@@ -1152,8 +1192,12 @@ class CozoStore:
                 ranks = False
             ranks_built.set_result(None)
             if words:
-                [texts] = self._snapshot(Q.ALL_TEXTS)
-                self._install_keywords(_keyword_index(texts))
+                with self._snapshotting:  # the saved index, read as the texts would be
+                    saved = None if self._engine.closed else self._saved_keywords()
+                if saved is None:
+                    [texts] = self._snapshot(Q.ALL_TEXTS)
+                    saved = _keyword_index(texts)
+                self._install_keywords(saved)
                 words = False
         finally:
             if ranks:

@@ -18,8 +18,10 @@ kept in step by every write; filters (scope, category) apply before the top-k cu
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -77,6 +79,14 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+_PROBE = ("Tests branches libraries fixes classes: run `ruff check --fix` on ops/deploy.sh "
+          "with AWS_PROFILE=staging and pkg.mod-name:attr; the 3 bus analysis status")
+TOKENIZER = zlib.crc32(repr((_CODE.pattern, _WORD.pattern, sorted(STOPWORDS),
+                             tokens(_PROBE))).encode())
+"""Changes when what `tokens` makes of a text changes (a saved index built by another
+tokenizer is rebuilt, never searched)."""
+
+
 class _Column:
     """A numpy column that grows by doubling (an index's per-row values)."""
 
@@ -114,6 +124,63 @@ class KeywordIndex:
 
     def __len__(self) -> int:
         return self._live
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The index as flat arrays of plain values (`from_arrays` reads them back): what
+        a side file holds, loaded in ~0.1 s at 100,000 learnings where a build from the
+        texts takes ~5 s. Strings are joined by NUL, which no id, scope or token holds."""
+        n = len(self._ids)
+        sizes = np.array([len(r) for r in self._rows], dtype=np.int64)
+        return {
+            "ids": _joined(i or "" for i in self._ids),
+            "alive": self._alive.data[:n].copy(),
+            "length": self._length.data[:n].copy(),
+            "scope": self._scope.data[:n].copy(),
+            "category": self._category.data[:n].copy(),
+            "scopes": _joined(self._scopes.values),
+            "categories": _joined(self._categories.values),
+            "terms": _joined(self._term),
+            "offsets": np.concatenate([[0], np.cumsum(sizes)]),
+            "rows": np.concatenate([np.frombuffer(r, dtype=np.uint32) for r in self._rows])
+            if self._rows else np.zeros(0, dtype=np.uint32),
+            "tf": np.concatenate([np.frombuffer(t, dtype=np.uint8) for t in self._tf])
+            if self._tf else np.zeros(0, dtype=np.uint8),
+            "totals": np.array([self._total_length, self._live], dtype=np.float64),
+            "counts": np.array([n, len(self._scopes.values), len(self._categories.values),
+                                len(self._term)], dtype=np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> KeywordIndex:
+        """The index `to_arrays` wrote; a ValueError when the arrays do not fit together."""
+        index = cls()
+        n, scopes, categories, term_count = (int(x) for x in a["counts"])
+        ids, terms = _split(a["ids"], n), _split(a["terms"], term_count)
+        offsets, rows, tf = a["offsets"], a["rows"], a["tf"]
+        if any(len(a[k]) != n for k in ("alive", "length", "scope", "category")) \
+                or len(offsets) != len(terms) + 1 or offsets[-1] != len(rows) \
+                or len(tf) != len(rows) or (len(rows) and int(rows.max()) >= n):
+            raise ValueError("the keyword arrays do not fit together")
+        alive = a["alive"].astype(np.bool_)
+        index._ids = [i if live else None for i, live in zip(ids, alive.tolist(), strict=True)]
+        index._row = {i: r for r, i in enumerate(index._ids) if i is not None}
+        for column, values in ((index._alive, alive), (index._length, a["length"]),
+                               (index._scope, a["scope"]), (index._category, a["category"])):
+            column.data = np.concatenate([values.astype(column.data.dtype),
+                                          np.zeros(1024, dtype=column.data.dtype)])
+        index._scopes = Codes(_split(a["scopes"], scopes))
+        index._categories = Codes(_split(a["categories"], categories))
+        index._term = {t: k for k, t in enumerate(terms)}
+        bounds = offsets.tolist()
+        raw_rows, raw_tf = rows.astype(np.uint32).tobytes(), tf.astype(np.uint8).tobytes()
+        index._rows = [array("I", raw_rows[4 * lo:4 * hi])
+                       for lo, hi in itertools.pairwise(bounds)]
+        index._tf = [array("B", raw_tf[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
+        index._total_length, live = (float(x) for x in a["totals"])
+        index._live = int(live)
+        if index._live != len(index._row):
+            raise ValueError("the keyword arrays count another number of learnings")
+        return index
 
     def upsert(self, id: str, text: str, scope: str, category: str, *,
                headline: str = "") -> None:
@@ -222,6 +289,17 @@ class KeywordIndex:
                               self._categories.codes(categories))]
         best = top(hit, scores, limit)
         return [(str(self._ids[r]), float(scores[r])) for r in best.tolist()]
+
+
+def _joined(values: Iterable[str]) -> np.ndarray:
+    return np.frombuffer("\0".join(values).encode(), dtype=np.uint8)
+
+
+def _split(data: np.ndarray, count: int) -> list[str]:
+    parts = data.astype(np.uint8).tobytes().decode().split("\0") if count else []
+    if len(parts) != count:
+        raise ValueError(f"{len(parts)} strings where {count} were written")
+    return parts
 
 
 def top(rows: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:

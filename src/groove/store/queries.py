@@ -150,6 +150,8 @@ LIST_ALL = {
     "recent": "?[rank_updated, id] := *learning:by_recent{rank_updated, id}",
 }
 SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
+COUNT_BY_RECENT = "?[count(id)] := *learning:by_recent{id}"
+NEWEST_UPDATE = "?[rank_updated] := *learning:by_recent{rank_updated} :limit 1"
 PR_COLS = ("id, org, learning_json, original_id, proposed_by, from_tier, proposed_at, status, "
            "curator, decided_at, reason, accepted_id")
 PUT_PROPOSALS = f"""

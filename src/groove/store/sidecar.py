@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from groove.store.engine import fsync_dir
 from groove.store.vector_index import BLOCK_ROWS, DEAD, RowFile, VectorIndex
 
 if TYPE_CHECKING:
@@ -283,7 +284,7 @@ def save(db: Path, index: VectorIndex, epoch: tuple[int, str], state: SidecarSta
         "ann": new.ann,
     }
     _write_atomic(root / MANIFEST, json.dumps(manifest).encode())
-    _fsync_dir(root)
+    fsync_dir(root)
     keep = {MANIFEST, vec_file.name, ids_file.name, codes_file.name}
     if new.ann is not None:
         keep.add(new.ann["file"])
@@ -361,7 +362,3 @@ def _fsync_file(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        _fsync_file(path)

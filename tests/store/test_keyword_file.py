@@ -1,0 +1,131 @@
+"""The saved keyword index: read back by the next process instead of a rebuild, removed
+before any write, and never trusted when it disagrees with the database."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from groove import CozoStore, Scope
+from groove.store import keyword_file
+from groove.store.keyword_index import KeywordIndex
+from groove.store.sidecar import SidecarInvalid
+from groove.testing import HashEmbedder
+from tests.conftest import make_learning
+
+TEXTS = [("Run ruff check --fix before committing", "the pre-commit hook does it"),
+         ("Deploy with ops/deploy.sh", "set AWS_PROFILE=staging first"),
+         ("Use tmp_path fixtures in tests", "never write to the repo"),
+         ("Search files with ripgrep", "rg is faster than grep -r")]
+QUERIES = ["ruff --fix", "AWS_PROFILE deploy", "tests fixtures", "ripgrep files", "grep"]
+
+
+async def _store(path: Path, texts: list[tuple[str, str]] = TEXTS) -> CozoStore:
+    embedder = HashEmbedder()
+    store = await CozoStore.open(path)
+    learnings = [make_learning(d, i, scope=Scope.user("me") if n % 2 else Scope.GLOBAL)
+                 for n, (d, i) in enumerate(texts)]
+    await store.store_many(learnings, embedder.embed([x.content.embedding_text()
+                                                      for x in learnings]))
+    await store.warm()  # holds the keyword index, so closing saves it
+    return store
+
+
+async def _answers(store: CozoStore) -> list[list[tuple[str, float]]]:
+    return [[(str(x.id), s) for x, s in await store.keyword_search(q, 3)] for q in QUERIES] \
+        + [[(str(x.id), s) for x, s in await store.keyword_search(q, 3, Scope.user("me"))]
+           for q in QUERIES]
+
+
+def test_arrays_round_trip_answers_alike() -> None:
+    """An index written as arrays and read back (removed and rewritten rows included)
+    answers every query and filter as the original does."""
+    index = KeywordIndex()
+    for n, (d, i) in enumerate(TEXTS * 3):
+        index.upsert(f"id{n}", i, "user:me" if n % 2 else "global", "preference", headline=d)
+    index.remove("id3")
+    index.upsert("id4", "rewritten: use fd instead", "global", "pattern", headline="fd")
+    again = KeywordIndex.from_arrays(index.to_arrays())
+    assert len(again) == len(index)
+    for q in [*QUERIES, "fd rewritten"]:
+        assert again.search(q, 5) == index.search(q, 5)
+        assert again.search(q, 5, ["user:me"], ["preference"]) == \
+            index.search(q, 5, ["user:me"], ["preference"])
+    bad = index.to_arrays()
+    bad["offsets"] = bad["offsets"][:-1]
+    with pytest.raises(ValueError):
+        KeywordIndex.from_arrays(bad)
+
+
+async def test_the_next_process_reads_the_saved_index(tmp_path: Path) -> None:
+    """A store closed with its keyword index saves it; the next open reads it (no
+    rebuild) and answers as one built from the texts."""
+    store = await _store(tmp_path / "db")
+    built = await _answers(store)
+    assert not store._keywords_from_file
+    await store.close()
+    assert (tmp_path / "db" / keyword_file.FILENAME).stat().st_mode & 0o777 == 0o600
+    store = await CozoStore.open(tmp_path / "db")
+    await store.warm()
+    assert store._keywords_from_file
+    assert await _answers(store) == built
+    await store.close()
+
+
+async def test_a_write_removes_the_saved_index_first_and_close_saves_it_again(
+        tmp_path: Path) -> None:
+    """The first write of a process removes the file before it lands (a crash then leaves
+    no stale index); the close saves the index with the write in it."""
+    store = await _store(tmp_path / "db")
+    await store.close()
+    assert (tmp_path / "db" / keyword_file.FILENAME).exists()
+    store = await CozoStore.open(tmp_path / "db")
+    await store.warm()
+    assert store._keywords_from_file
+    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
+    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
+    assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
+    await store.close()
+    store = await CozoStore.open(tmp_path / "db")
+    await store.warm()
+    assert store._keywords_from_file
+    assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
+    await store.close()
+
+
+async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path) -> None:
+    """A saved index older than the data (put back by hand, as a groove that does not
+    know the file would leave it), a damaged one, one of another tokenizer or one holding
+    pickled objects is rejected, and the index is built from the texts."""
+    db = tmp_path / "db"
+    store = await _store(db)
+    await store.close()
+    old = tmp_path / "old.npz"
+    shutil.copy(db / keyword_file.FILENAME, old)
+    store = await CozoStore.open(db)
+    await store.warm()
+    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
+    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
+    expected = keyword_file.stamp(store._engine)
+    await store.close()
+    good = (db / keyword_file.FILENAME).read_bytes()
+    with np.load(old) as z:
+        pickled = {k: z[k] for k in z.files} | {"ids": np.array([object()], dtype=object)}
+    np.savez(tmp_path / "pickled.npz", **pickled)  # type: ignore[arg-type]
+    for planted in [old.read_bytes(), good[: len(good) // 2], b"not a zip file",
+                    (tmp_path / "pickled.npz").read_bytes()]:
+        (db / keyword_file.FILENAME).write_bytes(planted)
+        with pytest.raises(SidecarInvalid):
+            keyword_file.load(db, expected)
+        store = await CozoStore.open(db)
+        await store.warm()
+        assert not store._keywords_from_file
+        assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
+        await store.close()
+    (db / keyword_file.FILENAME).write_bytes(good)
+    keyword_file.load(db, expected)
+    with pytest.raises(SidecarInvalid, match="another state"):
+        keyword_file.load(db, expected.replace(f":{keyword_file.TOKENIZER}:", ":0:"))
