@@ -129,3 +129,22 @@ async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path)
     keyword_file.load(db, expected)
     with pytest.raises(SidecarInvalid, match="another state"):
         keyword_file.load(db, expected.replace(f":{keyword_file.TOKENIZER}:", ":0:"))
+
+
+async def test_a_process_that_writes_without_searching_keeps_the_saved_index(
+        tmp_path: Path) -> None:
+    """A process that only writes (a `--no-server` add) reads the saved index before its
+    first write, keeps it in step and saves it at close: the next process reads it."""
+    store = await _store(tmp_path / "db")
+    await store.close()
+    store = await CozoStore.open(tmp_path / "db")
+    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
+    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
+    assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
+    await store.close()
+    store = await CozoStore.open(tmp_path / "db")
+    await store.warm()
+    assert store._keywords_from_file
+    assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
+    await store.close()
+
