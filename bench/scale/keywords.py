@@ -9,7 +9,9 @@ it is built from `bench.data.texts(n)` (learning-like texts; each carries a case
 so the vocabulary grows with n as ids and numbers do in real learnings), each size in
 its own process so the memory figure is that index's own: build time, the RSS the index
 adds, and top-20 query p50/p95 for 200 query prefixes drawn as `bench/search.py` draws
-them (the fetch a `search(limit=10)` makes).
+them (the fetch a `search(limit=10)` makes); then the side file a store saves at close
+(`groove.store.keyword_file`): its size, the save, and the load the next process does
+instead of the build.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ def _rss_mb() -> float:
 
 def measure(n: int, queries: int) -> dict[str, Any]:
     from bench.data import texts
+    from groove.store import keyword_file
     from groove.store.keyword_index import KeywordIndex
 
     pairs = texts(n)
@@ -53,9 +57,23 @@ def measure(n: int, queries: int) -> dict[str, Any]:
         index.search(q, 20)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
+    expected = [index.search(q, 20) for q in asked[:20]]
+    with tempfile.TemporaryDirectory() as tmp:  # the side file a store saves at close
+        t = time.perf_counter()
+        keyword_file.save(Path(tmp), index, "bench")
+        save_s = time.perf_counter() - t
+        saved_mb = (Path(tmp) / keyword_file.FILENAME).stat().st_size / 1e6
+        del index
+        t = time.perf_counter()
+        index = keyword_file.load(Path(tmp), "bench")
+        load_s = time.perf_counter() - t
+    if [index.search(q, 20) for q in asked[:20]] != expected:
+        raise SystemExit("the saved keyword index answers differently")
     return {"n": n, "build_s": round(build_s, 1), "index_rss_mb": round(grown),
             "terms": len(index._term), "search_p50_ms": round(statistics.median(times), 2),
-            "search_p95_ms": round(times[int(0.95 * len(times))], 2)}
+            "search_p95_ms": round(times[int(0.95 * len(times))], 2),
+            "side_file_mb": round(saved_mb), "save_s": round(save_s, 2),
+            "load_s": round(load_s, 2)}
 
 
 def main(argv: list[str]) -> None:

@@ -98,8 +98,8 @@ async def test_a_write_removes_the_saved_index_first_and_close_saves_it_again(
 
 async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path) -> None:
     """A saved index older than the data (put back by hand, as a groove that does not
-    know the file would leave it), a damaged one, one of another tokenizer or one holding
-    pickled objects is rejected, and the index is built from the texts."""
+    know the file would leave it), a damaged or torn one, one of another tokenizer or one
+    holding pickled objects is rejected, and the index is built from the texts."""
     db = tmp_path / "db"
     store = await _store(db)
     await store.close()
@@ -115,8 +115,10 @@ async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path)
     with np.load(old) as z:
         pickled = {k: z[k] for k in z.files} | {"ids": np.array([object()], dtype=object)}
     np.savez(tmp_path / "pickled.npz", **pickled)  # type: ignore[arg-type]
-    for planted in [old.read_bytes(), good[: len(good) // 2], b"not a zip file",
-                    (tmp_path / "pickled.npz").read_bytes()]:
+    flipped = bytearray(good)
+    flipped[len(good) // 2] ^= 0xFF  # a torn write: the zip's CRC-32 no longer matches
+    for planted in [old.read_bytes(), good[: len(good) // 2], bytes(flipped),
+                    b"not a zip file", (tmp_path / "pickled.npz").read_bytes()]:
         (db / keyword_file.FILENAME).write_bytes(planted)
         with pytest.raises(SidecarInvalid):
             keyword_file.load(db, expected)

@@ -141,10 +141,8 @@ class KeywordIndex:
             "categories": _joined(self._categories.values),
             "terms": _joined(self._term),
             "offsets": np.concatenate([[0], np.cumsum(sizes)]),
-            "rows": np.concatenate([np.frombuffer(r, dtype=np.uint32) for r in self._rows])
-            if self._rows else np.zeros(0, dtype=np.uint32),
-            "tf": np.concatenate([np.frombuffer(t, dtype=np.uint8) for t in self._tf])
-            if self._tf else np.zeros(0, dtype=np.uint8),
+            "rows": np.frombuffer(b"".join(self._rows), dtype=np.uint32),
+            "tf": np.frombuffer(b"".join(self._tf), dtype=np.uint8),
             "totals": np.array([self._total_length, self._live], dtype=np.float64),
             "counts": np.array([n, len(self._scopes.values), len(self._categories.values),
                                 len(self._term)], dtype=np.int64),
