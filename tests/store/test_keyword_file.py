@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from groove import CozoStore, Scope
+from groove import CozoStore, Learning, Scope
 from groove.store import keyword_file
 from groove.store.keyword_index import KeywordIndex
 from groove.store.sidecar import SidecarInvalid
@@ -32,6 +32,12 @@ async def _store(path: Path, texts: list[tuple[str, str]] = TEXTS) -> CozoStore:
                                                       for x in learnings]))
     await store.warm()  # holds the keyword index, so closing saves it
     return store
+
+
+async def _store_torch(store: CozoStore) -> Learning:
+    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
+    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
+    return new
 
 
 async def _answers(store: CozoStore) -> list[list[tuple[str, float]]]:
@@ -75,18 +81,21 @@ async def test_the_next_process_reads_the_saved_index(tmp_path: Path) -> None:
     await store.close()
 
 
+@pytest.mark.parametrize("searched", [True, False], ids=["warm", "write-only"])
 async def test_a_write_removes_the_saved_index_first_and_close_saves_it_again(
-        tmp_path: Path) -> None:
+        tmp_path: Path, searched: bool) -> None:
     """The first write of a process removes the file before it lands (a crash then leaves
-    no stale index); the close saves the index with the write in it."""
+    no stale index); the close saves the index with the write in it, also when the
+    process only wrote (a `--no-server` add reads the saved index before its first write
+    and keeps it in step)."""
     store = await _store(tmp_path / "db")
     await store.close()
     assert (tmp_path / "db" / keyword_file.FILENAME).exists()
     store = await CozoStore.open(tmp_path / "db")
-    await store.warm()
-    assert store._keywords_from_file
-    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
-    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
+    if searched:
+        await store.warm()
+        assert store._keywords_from_file
+    new = await _store_torch(store)
     assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
     await store.close()
     store = await CozoStore.open(tmp_path / "db")
@@ -107,8 +116,7 @@ async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path)
     shutil.copy(db / keyword_file.FILENAME, old)
     store = await CozoStore.open(db)
     await store.warm()
-    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
-    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
+    new = await _store_torch(store)
     expected = keyword_file.stamp(store._engine)
     await store.close()
     good = (db / keyword_file.FILENAME).read_bytes()
@@ -131,22 +139,4 @@ async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path)
     keyword_file.load(db, expected)
     with pytest.raises(SidecarInvalid, match="another state"):
         keyword_file.load(db, expected.replace(f":{keyword_file.TOKENIZER}:", ":0:"))
-
-
-async def test_a_process_that_writes_without_searching_keeps_the_saved_index(
-        tmp_path: Path) -> None:
-    """A process that only writes (a `--no-server` add) reads the saved index before its
-    first write, keeps it in step and saves it at close: the next process reads it."""
-    store = await _store(tmp_path / "db")
-    await store.close()
-    store = await CozoStore.open(tmp_path / "db")
-    new = make_learning("Pin torch to the CPU build", "torch==2.13.0 from the local wheel")
-    await store.store(new, HashEmbedder().embed([new.content.embedding_text()])[0])
-    assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
-    await store.close()
-    store = await CozoStore.open(tmp_path / "db")
-    await store.warm()
-    assert store._keywords_from_file
-    assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
-    await store.close()
 
