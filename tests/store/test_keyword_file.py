@@ -140,3 +140,39 @@ async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path)
     with pytest.raises(SidecarInvalid, match="another state"):
         keyword_file.load(db, expected.replace(f":{keyword_file.TOKENIZER}:", ":0:"))
 
+
+
+async def test_writes_during_a_warm_that_opened_the_saved_index_are_kept(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm opens the saved index before the ranking features are read and reads it
+    after: writes in between (which remove the file) are replayed onto it, not lost and
+    not a reason to rebuild (a prompt hook's first record right after a server start)."""
+    import asyncio
+    import threading
+
+    from groove.store import cozo
+
+    store = await _store(tmp_path / "db")
+    [gone] = [x for x, _ in await store.keyword_search("ripgrep", 1)]
+    await store.close()
+    store = await CozoStore.open(tmp_path / "db")
+    started, release = threading.Event(), threading.Event()
+    build = cozo.RankingFeatures.build
+
+    def held(*args: object) -> object:  # the features' build, held until the writes end
+        started.set()
+        assert release.wait(60), "the writes waited for the build"
+        return build(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cozo.RankingFeatures, "build", held)
+    warming = asyncio.ensure_future(store.warm())
+    assert await asyncio.to_thread(started.wait, 60)
+    new = await _store_torch(store)
+    assert await store.delete(gone.id)
+    assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
+    release.set()
+    await warming
+    assert store._keywords_from_file
+    assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
+    assert await store.keyword_search("ripgrep", 1) == []
+    await store.close()

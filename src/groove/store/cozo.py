@@ -414,11 +414,21 @@ class CozoStore:
     def _saved_keywords(self) -> KeywordIndex | None:
         """The saved keyword index, if this process has not written and it matches the
         database; None otherwise (then it is built from the texts)."""
+        saved = self._open_saved_keywords()
+        return None if saved is None else self._read_saved_keywords(saved)
+
+    def _open_saved_keywords(self) -> keyword_file.Saved | None:
         if self._wrote:
             return None
         try:
-            index = keyword_file.load(self.path, keyword_file.stamp(self._engine))
+            return keyword_file.open_saved(self.path, keyword_file.stamp(self._engine))
         except (SidecarInvalid, GrooveError):
+            return None
+
+    def _read_saved_keywords(self, saved: keyword_file.Saved) -> KeywordIndex | None:
+        try:
+            index = saved.read()
+        except SidecarInvalid:
             return None
         self._keywords_from_file = True
         return index
@@ -1189,21 +1199,27 @@ class CozoStore:
                 self._keywords_log = []
             if ranks:
                 self._features_log = []
+        saved = None
         try:
+            if words:  # opened now, read after the features: a write meanwhile removes
+                with self._snapshotting:  # the file, not what this holds open
+                    saved = None if self._engine.closed else self._open_saved_keywords()
             if ranks:
                 learnings, usage = self._snapshot(Q.FEATURE_LEARNINGS, Q.FEATURE_USAGE)
                 self._install_features(RankingFeatures.build(learnings, usage))
                 ranks = False
             ranks_built.set_result(None)
             if words:
-                with self._snapshotting:  # the saved index, read as the texts would be
-                    saved = None if self._engine.closed else self._saved_keywords()
-                if saved is None:
+                index = None if saved is None else self._read_saved_keywords(saved)
+                saved = None
+                if index is None:
                     [texts] = self._snapshot(Q.ALL_TEXTS)
-                    saved = _keyword_index(texts)
-                self._install_keywords(saved)
+                    index = _keyword_index(texts)
+                self._install_keywords(index)
                 words = False
         finally:
+            if saved is not None:
+                saved.close()
             if ranks:
                 self._install_features(None)
             if not ranks_built.done():

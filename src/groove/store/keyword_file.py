@@ -24,6 +24,7 @@ import contextlib
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,24 +48,52 @@ def stamp(engine: Engine) -> str:
         newest[0][0] if newest else "-"))
 
 
-def load(db: Path, expected: str) -> KeywordIndex:
-    """The saved index, if its stamp is `expected`; else `SidecarInvalid` says why."""
-    path = db / FILENAME
+class Saved:
+    """A saved index whose stamp matched, opened: what it holds stays readable after a
+    write removes the file (a build opens it before the store serves writes, reads it
+    later and replays the writes made meanwhile)."""
+
+    def __init__(self, z: Any) -> None:
+        self._z = z
+
+    def read(self) -> KeywordIndex:
+        """The index (closes the file); `SidecarInvalid` if it is damaged."""
+        try:
+            return KeywordIndex.from_arrays({k: self._z[k] for k in self._z.files
+                                             if k != "stamp"})
+        except (OSError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile,
+                EOFError) as e:
+            raise SidecarInvalid(f"{FILENAME} is damaged: {e}") from None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._z.close()
+
+
+def open_saved(db: Path, expected: str) -> Saved:
+    """The saved index, opened, if its stamp is `expected`; else `SidecarInvalid` says
+    why."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        z = np.load(db / FILENAME, allow_pickle=False)
     except FileNotFoundError:
         raise SidecarInvalid("no saved keyword index") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise SidecarInvalid(f"{FILENAME} is damaged: {e}") from None
-    found = bytes(arrays.pop("stamp", np.zeros(0, np.uint8)).astype(np.uint8)).decode(
-        errors="replace")
-    if found != expected:
-        raise SidecarInvalid(f"{FILENAME} describes another state ({found} != {expected})")
     try:
-        return KeywordIndex.from_arrays(arrays)
-    except (KeyError, ValueError, UnicodeDecodeError) as e:
+        found = bytes(z["stamp"].astype(np.uint8)).decode(errors="replace")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        z.close()
         raise SidecarInvalid(f"{FILENAME} is damaged: {e}") from None
+    if found != expected:
+        z.close()
+        raise SidecarInvalid(f"{FILENAME} describes another state ({found} != {expected})")
+    return Saved(z)
+
+
+def load(db: Path, expected: str) -> KeywordIndex:
+    """The saved index, if its stamp is `expected`; else `SidecarInvalid` says why."""
+    return open_saved(db, expected).read()
 
 
 def save(db: Path, index: KeywordIndex, current: str) -> None:
