@@ -164,7 +164,7 @@ async def _warm(api: LocalGroove, embedder: Embedder, server: GrooveServer) -> N
         server.ready = True
         log.info("model and user tier ready")
         await api.warm(RequestContext())
-        log.info("keyword index built")
+        log.info("keyword index ready")
     except Exception:
         log.exception("warming up failed; the first search will report it")
     finally:
