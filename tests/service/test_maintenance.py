@@ -38,6 +38,7 @@ async def test_doctor_reports_logs_and_flags_past_the_bound(
     await api.add(ctx, "use ruff")
     check = _check(await api.doctor(ctx, check_model=False), "user logs")
     assert check.ok and "write-ahead log files" in check.detail  # type: ignore[attr-defined]
+    assert "keyword side file none" in check.detail  # type: ignore[attr-defined]
     monkeypatch.setattr(compaction, "AUTO_COMPACT_LOGS", 1)
     check = _check(await api.doctor(ctx, check_model=False), "user logs")
     assert not check.ok and check.fix == "groove compact"  # type: ignore[attr-defined]

@@ -75,6 +75,8 @@ async def test_the_next_process_reads_the_saved_index(tmp_path: Path) -> None:
     await store.close()
     assert (tmp_path / "db" / keyword_file.FILENAME).stat().st_mode & 0o777 == 0o600
     store = await CozoStore.open(tmp_path / "db")
+    assert (await store.storage_stats())["keyword_side_file_bytes"] == \
+        (tmp_path / "db" / keyword_file.FILENAME).stat().st_size  # doctor shows it
     await store.warm()
     assert store._keywords_from_file
     assert await _answers(store) == built

@@ -619,12 +619,14 @@ def _log_check(tier: Tier, stats: dict[str, Any]) -> Check:
 
     files, size = stats["log_files"], stats["log_bytes"]
     ok = files < AUTO_COMPACT_LOGS and size < AUTO_COMPACT_LOG_BYTES
-    vectors = stats["vector_index"]
+    vectors, keywords = stats["vector_index"], stats.get("keyword_side_file_bytes", 0)
     return Check(
         f"{tier.value} logs", ok,
         f"{files} write-ahead log files, {size / 1e6:.1f} MB (replayed on every open; "
         f"bound {AUTO_COMPACT_LOGS} files / {AUTO_COMPACT_LOG_BYTES >> 20} MB); vector side "
-        f"file {vectors.get('side_file_bytes', 0) / 1e6:.1f} MB",
+        f"file {vectors.get('side_file_bytes', 0) / 1e6:.1f} MB; keyword side file "
+        + (f"{keywords / 1e6:.1f} MB" if keywords else
+           "none (the next start builds the index from the texts and saves it)"),
         "" if ok else "groove compact")
 
 

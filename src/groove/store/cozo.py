@@ -1345,9 +1345,11 @@ class CozoStore:
     @_reading
     def storage_stats(self) -> dict[str, Any]:
         """Write-ahead logs (count, bytes: every open leaves one, all replayed on the next;
-        see `compaction`), the size of `data/`, and the vector index."""
+        see `compaction`), the size of `data/`, the vector index and the saved keyword
+        index's bytes (0: none saved; the next start builds it)."""
         return {**compaction.log_stats(self.path).to_dict(),
-                "vector_index": self._vectors.describe()}
+                "vector_index": self._vectors.describe(),
+                "keyword_side_file_bytes": keyword_file.size(self.path)}
 
     @_writing
     def compact(self, progress: compaction.Progress | None = None) -> dict[str, Any]:

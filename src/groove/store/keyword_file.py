@@ -118,3 +118,12 @@ def drop(db: Path) -> None:
             removed = True
     if removed:
         fsync_dir(db)
+
+
+def size(db: Path) -> int:
+    """Bytes of the saved index (0 when there is none)."""
+    try:
+        return (db / FILENAME).stat().st_size
+    except OSError:
+        return 0
+
