@@ -10,7 +10,7 @@ so the vocabulary grows with n as ids and numbers do in real learnings), each si
 its own process so the memory figure is that index's own: build time, the RSS the index
 adds, and top-20 query p50/p95 for 200 query prefixes drawn as `bench/search.py` draws
 them (the fetch a `search(limit=10)` makes); then the side file a store saves at close
-(`groove.store.keyword_file`): its size, the save, and the load the next process does
+(`groove.store.saved_indexes`): its size, the save, and the load the next process does
 instead of the build.
 """
 
@@ -37,7 +37,7 @@ def _rss_mb() -> float:
 
 def measure(n: int, queries: int) -> dict[str, Any]:
     from bench.data import texts
-    from groove.store import keyword_file
+    from groove.store import saved_indexes
     from groove.store.keyword_index import KeywordIndex
 
     pairs = texts(n)
@@ -60,12 +60,13 @@ def measure(n: int, queries: int) -> dict[str, Any]:
     expected = [index.search(q, 20) for q in asked[:20]]
     with tempfile.TemporaryDirectory() as tmp:  # the side file a store saves at close
         t = time.perf_counter()
-        keyword_file.save(Path(tmp), index, "bench")
+        saved_indexes.save(Path(tmp), saved_indexes.KEYWORDS, index.to_arrays(), "bench")
         save_s = time.perf_counter() - t
-        saved_mb = (Path(tmp) / keyword_file.FILENAME).stat().st_size / 1e6
+        saved_mb = (Path(tmp) / saved_indexes.KEYWORDS.filename).stat().st_size / 1e6
         del index
         t = time.perf_counter()
-        index = keyword_file.load(Path(tmp), "bench")
+        index = KeywordIndex.from_arrays(
+            saved_indexes.load(Path(tmp), saved_indexes.KEYWORDS, "bench"))
         load_s = time.perf_counter() - t
     if [index.search(q, 20) for q in asked[:20]] != expected:
         raise SystemExit("the saved keyword index answers differently")

@@ -1,7 +1,7 @@
 """SIGKILL the groove server in the middle of writes, 50 times: every acknowledged write
-is there, the store is healthy, its keyword index (saved by the odd clean stop between
-the kills) holds exactly what is stored, and stale socket and lock files stop no
-one."""
+is there, the store is healthy, its keyword index and ranking features (saved by the
+odd clean stop between the kills) hold exactly what is stored, and stale socket and lock
+files stop no one."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from groove.domain import Outcome
 from groove.errors import GrooveError
 from groove.runtime import RuntimePaths
 from groove.service import LocalGroove, RequestContext
+from groove.store import queries as Q
+from groove.store.features import RankingFeatures
 from groove.testing import HashEmbedder
 from groove.tiers import Tier
 from tests.served import server_home
@@ -110,8 +112,12 @@ def test_kill_the_server_mid_write_fifty_times(home: RuntimePaths) -> None:
             report = await api.doctor(ctx, check_model=False)
             assert report.healthy, [c for c in report.checks if not c.ok]
             store = await api.view(ctx).store_for(Tier.USER)
-            await store.warm()  # the keyword index (saved by a stop, if still trusted)
+            await store.warm()  # keywords and features (saved by a stop, if still trusted)
             assert store._keywords is not None and set(store._keywords._row) == stored
+            engine, ids = store._engine, sorted(stored)
+            fresh = RankingFeatures.build(engine.query(Q.FEATURE_LEARNINGS),
+                                          engine.query(Q.FEATURE_USAGE))
+            assert store._features is not None and store._features.of(ids) == fresh.of(ids)
 
     import asyncio
 

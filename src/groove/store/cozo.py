@@ -61,7 +61,7 @@ from groove.errors import (
     StoreClosed,
     ValidationError,
 )
-from groove.store import compaction, keyword_file
+from groove.store import compaction, saved_indexes
 from groove.store import queries as Q
 from groove.store import replica as R
 from groove.store import rows as codec
@@ -288,8 +288,8 @@ class CozoStore:
         self._keywords_log: list[KeywordChange] | None = None
         """While `warm` builds the keyword index beside reads and writes: what writes did
         to the texts since its snapshot, replayed onto it before it is installed."""
-        self._keywords_from_file = False
-        """The keyword index was read from the saved one (`keyword_file`)."""
+        self._from_file: set[saved_indexes.Kind] = set()
+        """What was read from its saved file (`saved_indexes`) instead of built."""
         self._wrote = False
         """This process wrote to the store (and so removed the saved keyword index)."""
         self._features: RankingFeatures | None = None
@@ -368,16 +368,18 @@ class CozoStore:
                 self._any_edges = None
 
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """A write, alone. This process's first removes the saved keyword index first, so
-        a crash can never leave one older than the data (`keyword_file`); a valid one is
-        read before (~0.1 s at 100,000) and kept in step, so closing saves it again and
-        the next process does not rebuild it (~5 s there)."""
+        """A write, alone. This process's first removes the saved keyword index and
+        features first, so a crash can never leave them older than the data
+        (`saved_indexes`); valid ones are read before (~0.1-0.4 s at 100,000) and kept in
+        step, so closing saves them again and the next process does not rebuild them."""
 
         def run() -> T:
             if not self._wrote:
                 if self._keywords is None and self._keywords_log is None:
                     self._keywords = self._saved_keywords()
-                keyword_file.drop(self.path)
+                if self._features is None and self._features_log is None:
+                    self._features = self._saved_features()
+                saved_indexes.drop(self.path)
                 self._wrote = True
             return fn(*args, **kwargs)
 
@@ -394,7 +396,7 @@ class CozoStore:
         with self._snapshotting:
             if not self._engine.closed:
                 self._vectors.close()
-                self._save_keywords()
+                self._save_indexes()
                 with contextlib.suppress(GrooveError, OSError):  # the data is safe anyway
                     if compaction.should_compact(compaction.log_stats(self.path)):
                         compaction.rewrite(self._engine, self._engine.open_raw)
@@ -402,36 +404,51 @@ class CozoStore:
                         self._engine.mutate("::compact")
             self._engine.close()
 
-    def _save_keywords(self) -> None:
-        """Save the keyword index for the next process (it never raises: a cache), unless
-        it is the saved one untouched."""
-        index = self._keywords
-        if index is None or (self._keywords_from_file and not self._wrote):
-            return
-        with contextlib.suppress(GrooveError, OSError):
-            keyword_file.save(self.path, index, keyword_file.stamp(self._engine))
+    def _save_indexes(self) -> None:
+        """Save the keyword index and the features for the next process (never raises: a
+        cache), each unless it is the saved one untouched."""
+        for kind, held in ((saved_indexes.KEYWORDS, self._keywords),
+                           (saved_indexes.FEATURES, self._features)):
+            if held is None or (kind in self._from_file and not self._wrote):
+                continue
+            with contextlib.suppress(GrooveError, OSError):
+                saved_indexes.save(self.path, kind, held.to_arrays(),
+                                   saved_indexes.stamp(self._engine, kind))
 
     def _saved_keywords(self) -> KeywordIndex | None:
         """The saved keyword index, if this process has not written and it matches the
         database; None otherwise (then it is built from the texts)."""
-        saved = self._open_saved_keywords()
-        return None if saved is None else self._read_saved_keywords(saved)
+        saved = self._open_saved(saved_indexes.KEYWORDS)
+        return None if saved is None else self._read_keywords(saved)
 
-    def _open_saved_keywords(self) -> keyword_file.Saved | None:
+    def _saved_features(self) -> RankingFeatures | None:
+        """As `_saved_keywords`, for the ranking features."""
+        saved = self._open_saved(saved_indexes.FEATURES)
+        return None if saved is None else self._read_saved(
+            saved, saved_indexes.FEATURES, RankingFeatures.from_arrays)
+
+    def _read_keywords(self, saved: saved_indexes.Saved) -> KeywordIndex | None:
+        from groove.store.keyword_index import KeywordIndex
+
+        return self._read_saved(saved, saved_indexes.KEYWORDS, KeywordIndex.from_arrays)
+
+    def _open_saved(self, kind: saved_indexes.Kind) -> saved_indexes.Saved | None:
         if self._wrote:
             return None
         try:
-            return keyword_file.open_saved(self.path, keyword_file.stamp(self._engine))
+            return saved_indexes.open_saved(self.path, kind,
+                                            saved_indexes.stamp(self._engine, kind))
         except (SidecarInvalid, GrooveError):
             return None
 
-    def _read_saved_keywords(self, saved: keyword_file.Saved) -> KeywordIndex | None:
+    def _read_saved(self, saved: saved_indexes.Saved, kind: saved_indexes.Kind,
+                    convert: Callable[[saved_indexes.Arrays], V]) -> V | None:
         try:
-            index = saved.read()
-        except SidecarInvalid:
+            held = convert(saved.read())
+        except (SidecarInvalid, KeyError, ValueError, UnicodeDecodeError):
             return None
-        self._keywords_from_file = True
-        return index
+        self._from_file.add(kind)
+        return held
 
     async def __aenter__(self) -> CozoStore:
         return self
@@ -1168,7 +1185,8 @@ class CozoStore:
             return index
         with self._engine.write_lock():
             if self._keywords is None:
-                self._keywords = self._saved_keywords() or _keyword_index(
+                index = self._saved_keywords()
+                self._keywords = index if index is not None else _keyword_index(
                     self._engine.query(Q.ALL_TEXTS))
             return self._keywords
 
@@ -1179,7 +1197,8 @@ class CozoStore:
             return features
         with self._engine.write_lock():
             if self._features is None:
-                self._features = RankingFeatures.build(
+                features = self._saved_features()
+                self._features = features if features is not None else RankingFeatures.build(
                     self._engine.query(Q.FEATURE_LEARNINGS), self._engine.query(Q.FEATURE_USAGE))
             return self._features
 
@@ -1199,18 +1218,22 @@ class CozoStore:
                 self._keywords_log = []
             if ranks:
                 self._features_log = []
-        saved = None
+        saved: saved_indexes.Saved | None = None
+        features: RankingFeatures | None = None
         try:
-            if words:  # opened now, read after the features: a write meanwhile removes
-                with self._snapshotting:  # the file, not what this holds open
-                    saved = None if self._engine.closed else self._open_saved_keywords()
+            with self._snapshotting:  # opened now, read later: a write meanwhile removes
+                if not self._engine.closed:  # the file, not what this holds open
+                    saved = self._open_saved(saved_indexes.KEYWORDS) if words else None
+                    features = self._saved_features() if ranks else None
             if ranks:
-                learnings, usage = self._snapshot(Q.FEATURE_LEARNINGS, Q.FEATURE_USAGE)
-                self._install_features(RankingFeatures.build(learnings, usage))
+                if features is None:
+                    learnings, usage = self._snapshot(Q.FEATURE_LEARNINGS, Q.FEATURE_USAGE)
+                    features = RankingFeatures.build(learnings, usage)
+                self._install_features(features)
                 ranks = False
             ranks_built.set_result(None)
             if words:
-                index = None if saved is None else self._read_saved_keywords(saved)
+                index = None if saved is None else self._read_keywords(saved)
                 saved = None
                 if index is None:
                     [texts] = self._snapshot(Q.ALL_TEXTS)
@@ -1349,7 +1372,9 @@ class CozoStore:
         index's bytes (0: none saved; the next start builds it)."""
         return {**compaction.log_stats(self.path).to_dict(),
                 "vector_index": self._vectors.describe(),
-                "keyword_side_file_bytes": keyword_file.size(self.path)}
+                "keyword_side_file_bytes": saved_indexes.size(self.path, saved_indexes.KEYWORDS),
+                "features_side_file_bytes": saved_indexes.size(self.path,
+                                                               saved_indexes.FEATURES)}
 
     @_writing
     def compact(self, progress: compaction.Progress | None = None) -> dict[str, Any]:

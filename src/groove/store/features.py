@@ -24,6 +24,7 @@ import numpy.typing as npt
 from groove.domain.clock import to_micros
 from groove.domain.learning import EnterpriseCuratedSource, Learning, PromotedSource, lineage
 from groove.domain.usage import PRIOR_ALPHA, PRIOR_BETA, UsageStats
+from groove.store.packing import pack, unpack
 
 NO_TIME = -1
 """`last_used` of a learning never used."""
@@ -103,6 +104,36 @@ class RankingFeatures:
             at = out._row.get(u[0])
             if at is not None:
                 out._set_usage(at, u[2], u[3], u[1])
+        return out
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The features as flat arrays (`from_arrays` reads them back): what their saved
+        file holds (`saved_indexes`)."""
+        ids = list(self._row)
+        at = np.array([self._row[i] for i in ids], dtype=np.int64)
+        return {"ids": pack(ids), "alpha": self._alpha[at], "beta": self._beta[at],
+                "updated": self._updated[at], "used": self._used[at],
+                "original": pack(x for pair in self._original.items() for x in pair),
+                "copies": pack(self._copies),
+                "counts": np.array([len(ids), len(self._original), len(self._copies)],
+                                   dtype=np.int64)}
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> RankingFeatures:
+        """The features `to_arrays` wrote; a ValueError when the arrays do not fit."""
+        n, originals, copies = (int(x) for x in a["counts"])
+        ids = unpack(a["ids"], n)
+        if any(len(a[k]) != n for k in ("alpha", "beta", "updated", "used")):
+            raise ValueError("the feature arrays do not fit together")
+        out = cls(max(1024, n))
+        out._row = {i: r for r, i in enumerate(ids)}
+        if len(out._row) != n:
+            raise ValueError("the feature arrays name a learning twice")
+        out._alpha[:n], out._beta[:n] = a["alpha"], a["beta"]
+        out._updated[:n], out._used[:n] = a["updated"], a["used"]
+        pairs = unpack(a["original"], 2 * originals)
+        out._original = dict(zip(pairs[::2], pairs[1::2], strict=True))
+        out._copies = set(unpack(a["copies"], copies))
         return out
 
     def __len__(self) -> int:

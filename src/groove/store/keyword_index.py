@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from groove.store.packing import pack, unpack
 from groove.store.vector_index import Codes
 
 K1 = 1.2
@@ -127,19 +128,19 @@ class KeywordIndex:
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The index as flat arrays of plain values (`from_arrays` reads them back): what
-        a side file holds, loaded in ~0.1 s at 100,000 learnings where a build from the
-        texts takes ~5 s. Strings are joined by NUL, which no id, scope or token holds."""
+        its saved file holds (`saved_indexes`), read in ~0.1-0.4 s at 100,000 learnings
+        where a build from the texts takes ~5 s."""
         n = len(self._ids)
         sizes = np.array([len(r) for r in self._rows], dtype=np.int64)
         return {
-            "ids": _joined(i or "" for i in self._ids),
+            "ids": pack(i or "" for i in self._ids),
             "alive": self._alive.data[:n].copy(),
             "length": self._length.data[:n].copy(),
             "scope": self._scope.data[:n].copy(),
             "category": self._category.data[:n].copy(),
-            "scopes": _joined(self._scopes.values),
-            "categories": _joined(self._categories.values),
-            "terms": _joined(self._term),
+            "scopes": pack(self._scopes.values),
+            "categories": pack(self._categories.values),
+            "terms": pack(self._term),
             "offsets": np.concatenate([[0], np.cumsum(sizes)]),
             "rows": np.frombuffer(b"".join(self._rows), dtype=np.uint32),
             "tf": np.frombuffer(b"".join(self._tf), dtype=np.uint8),
@@ -153,7 +154,7 @@ class KeywordIndex:
         """The index `to_arrays` wrote; a ValueError when the arrays do not fit together."""
         index = cls()
         n, scopes, categories, term_count = (int(x) for x in a["counts"])
-        ids, terms = _split(a["ids"], n), _split(a["terms"], term_count)
+        ids, terms = unpack(a["ids"], n), unpack(a["terms"], term_count)
         offsets, rows, tf = a["offsets"], a["rows"], a["tf"]
         if any(len(a[k]) != n for k in ("alive", "length", "scope", "category")) \
                 or len(offsets) != len(terms) + 1 or offsets[-1] != len(rows) \
@@ -166,8 +167,8 @@ class KeywordIndex:
                                (index._scope, a["scope"]), (index._category, a["category"])):
             column.data = np.concatenate([values.astype(column.data.dtype),
                                           np.zeros(1024, dtype=column.data.dtype)])
-        index._scopes = Codes(_split(a["scopes"], scopes))
-        index._categories = Codes(_split(a["categories"], categories))
+        index._scopes = Codes(unpack(a["scopes"], scopes))
+        index._categories = Codes(unpack(a["categories"], categories))
         index._term = {t: k for k, t in enumerate(terms)}
         bounds = offsets.tolist()
         raw_rows, raw_tf = rows.astype(np.uint32).tobytes(), tf.astype(np.uint8).tobytes()
@@ -287,17 +288,6 @@ class KeywordIndex:
                               self._categories.codes(categories))]
         best = top(hit, scores, limit)
         return [(str(self._ids[r]), float(scores[r])) for r in best.tolist()]
-
-
-def _joined(values: Iterable[str]) -> np.ndarray:
-    return np.frombuffer("\0".join(values).encode(), dtype=np.uint8)
-
-
-def _split(data: np.ndarray, count: int) -> list[str]:
-    parts = data.astype(np.uint8).tobytes().decode().split("\0") if count else []
-    if len(parts) != count:
-        raise ValueError(f"{len(parts)} strings where {count} were written")
-    return parts
 
 
 def top(rows: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:

@@ -152,6 +152,10 @@ LIST_ALL = {
 SCHEMA_VERSION = "?[max(version)] := *schema_version{version}"
 COUNT_BY_RECENT = "?[count(id)] := *learning:by_recent{id}"
 NEWEST_UPDATE = "?[rank_updated] := *learning:by_recent{rank_updated} :limit 1"
+USAGE_CHECKSUM = ("?[count(l), sum(a), sum(b), sum(u)] := *usage_stats{learning_id: l, "
+                  "confidence_alpha: a, confidence_beta: b, last_used}, "
+                  "u = if(is_null(last_used), 0, last_used)")
+"""Moves with any usage row's posterior or last use (what the saved features hold)."""
 PR_COLS = ("id, org, learning_json, original_id, proposed_by, from_tier, proposed_at, status, "
            "curator, decided_at, reason, accepted_id")
 PUT_PROPOSALS = f"""

@@ -1,17 +1,25 @@
-"""The saved keyword index: read back by the next process instead of a rebuild, removed
-before any write, and never trusted when it disagrees with the database."""
+"""The saved keyword index and ranking features: read back by the next process instead
+of a rebuild, removed before any write, never trusted when they disagree with the
+database."""
 
 from __future__ import annotations
 
+import io
 import shutil
+import uuid
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from groove import CozoStore, Learning, Scope
-from groove.store import keyword_file
+from groove import CozoStore, Learning, Outcome, Scope
+from groove.domain.learning import PromotedSource
+from groove.store import queries as Q
+from groove.store import saved_indexes
+from groove.store.features import RankingFeatures
 from groove.store.keyword_index import KeywordIndex
+from groove.store.saved_indexes import FEATURES, KEYWORDS
 from groove.store.sidecar import SidecarInvalid
 from groove.testing import HashEmbedder
 from tests.conftest import make_learning
@@ -71,14 +79,14 @@ async def test_the_next_process_reads_the_saved_index(tmp_path: Path) -> None:
     rebuild) and answers as one built from the texts."""
     store = await _store(tmp_path / "db")
     built = await _answers(store)
-    assert not store._keywords_from_file
+    assert KEYWORDS not in store._from_file
     await store.close()
-    assert (tmp_path / "db" / keyword_file.FILENAME).stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "db" / KEYWORDS.filename).stat().st_mode & 0o777 == 0o600
     store = await CozoStore.open(tmp_path / "db")
     assert (await store.storage_stats())["keyword_side_file_bytes"] == \
-        (tmp_path / "db" / keyword_file.FILENAME).stat().st_size  # doctor shows it
+        (tmp_path / "db" / KEYWORDS.filename).stat().st_size  # doctor shows it
     await store.warm()
-    assert store._keywords_from_file
+    assert KEYWORDS in store._from_file
     assert await _answers(store) == built
     await store.close()
 
@@ -92,17 +100,17 @@ async def test_a_write_removes_the_saved_index_first_and_close_saves_it_again(
     and keeps it in step)."""
     store = await _store(tmp_path / "db")
     await store.close()
-    assert (tmp_path / "db" / keyword_file.FILENAME).exists()
+    assert (tmp_path / "db" / KEYWORDS.filename).exists()
     store = await CozoStore.open(tmp_path / "db")
     if searched:
         await store.warm()
-        assert store._keywords_from_file
+        assert KEYWORDS in store._from_file
     new = await _store_torch(store)
-    assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
+    assert not (tmp_path / "db" / KEYWORDS.filename).exists()
     await store.close()
     store = await CozoStore.open(tmp_path / "db")
     await store.warm()
-    assert store._keywords_from_file
+    assert KEYWORDS in store._from_file
     assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
     await store.close()
 
@@ -115,40 +123,43 @@ async def test_a_stale_or_damaged_file_is_rebuilt_never_searched(tmp_path: Path)
     store = await _store(db)
     await store.close()
     old = tmp_path / "old.npz"
-    shutil.copy(db / keyword_file.FILENAME, old)
+    shutil.copy(db / KEYWORDS.filename, old)
     store = await CozoStore.open(db)
     await store.warm()
     new = await _store_torch(store)
-    expected = keyword_file.stamp(store._engine)
+    expected = saved_indexes.stamp(store._engine, KEYWORDS)
     await store.close()
-    good = (db / keyword_file.FILENAME).read_bytes()
+    good = (db / KEYWORDS.filename).read_bytes()
     with np.load(old) as z:
         pickled = {k: z[k] for k in z.files} | {"ids": np.array([object()], dtype=object)}
     np.savez(tmp_path / "pickled.npz", **pickled)  # type: ignore[arg-type]
     flipped = bytearray(good)
-    flipped[len(good) // 2] ^= 0xFF  # a torn write: the zip's CRC-32 no longer matches
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        members = sorted(z.infolist(), key=lambda i: i.header_offset)
+    flipped[members[2].header_offset - 1] ^= 0xFF  # torn: the ids' CRC-32 no longer holds
     for planted in [old.read_bytes(), good[: len(good) // 2], bytes(flipped),
                     b"not a zip file", (tmp_path / "pickled.npz").read_bytes()]:
-        (db / keyword_file.FILENAME).write_bytes(planted)
+        (db / KEYWORDS.filename).write_bytes(planted)
         with pytest.raises(SidecarInvalid):
-            keyword_file.load(db, expected)
+            saved_indexes.load(db, KEYWORDS, expected)
         store = await CozoStore.open(db)
         await store.warm()
-        assert not store._keywords_from_file
+        assert KEYWORDS not in store._from_file
         assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
         await store.close()
-    (db / keyword_file.FILENAME).write_bytes(good)
-    keyword_file.load(db, expected)
+    (db / KEYWORDS.filename).write_bytes(good)
+    saved_indexes.load(db, KEYWORDS, expected)
     with pytest.raises(SidecarInvalid, match="another state"):
-        keyword_file.load(db, expected.replace(f":{keyword_file.TOKENIZER}:", ":0:"))
+        saved_indexes.load(db, KEYWORDS, expected.replace(KEYWORDS.format, "keywords-1-0"))
 
 
 
 async def test_writes_during_a_warm_that_opened_the_saved_index_are_kept(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A warm opens the saved index before the ranking features are read and reads it
-    after: writes in between (which remove the file) are replayed onto it, not lost and
-    not a reason to rebuild (a prompt hook's first record right after a server start)."""
+    """A warm opens the saved keyword index before the ranking features are read and
+    reads it after: writes in between (which remove the files) are replayed onto both,
+    not lost and not a reason to rebuild (a prompt hook's first record right after a
+    server start)."""
     import asyncio
     import threading
 
@@ -159,22 +170,83 @@ async def test_writes_during_a_warm_that_opened_the_saved_index_are_kept(
     await store.close()
     store = await CozoStore.open(tmp_path / "db")
     started, release = threading.Event(), threading.Event()
-    build = cozo.RankingFeatures.build
+    read = cozo.RankingFeatures.from_arrays
 
-    def held(*args: object) -> object:  # the features' build, held until the writes end
+    def held(*args: object) -> object:  # the features' read, held until the writes end
         started.set()
         assert release.wait(60), "the writes waited for the build"
-        return build(*args)  # type: ignore[arg-type]
+        return read(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cozo.RankingFeatures, "build", held)
+    monkeypatch.setattr(cozo.RankingFeatures, "from_arrays", held)
     warming = asyncio.ensure_future(store.warm())
     assert await asyncio.to_thread(started.wait, 60)
     new = await _store_torch(store)
     assert await store.delete(gone.id)
-    assert not (tmp_path / "db" / keyword_file.FILENAME).exists()
+    assert not (tmp_path / "db" / KEYWORDS.filename).exists()
     release.set()
     await warming
-    assert store._keywords_from_file
+    assert store._from_file == {KEYWORDS, FEATURES} and store._features is not None
     assert [x.id for x, _ in await store.keyword_search("torch CPU", 1)] == [new.id]
     assert await store.keyword_search("ripgrep", 1) == []
+    assert str(gone.id) not in store._features and str(new.id) in store._features
     await store.close()
+
+
+def _fresh(store: CozoStore) -> RankingFeatures:
+    engine = store._engine
+    return RankingFeatures.build(engine.query(Q.FEATURE_LEARNINGS),
+                                 engine.query(Q.FEATURE_USAGE))
+
+
+async def test_features_are_saved_and_a_usage_change_behind_their_back_is_caught(
+        tmp_path: Path) -> None:
+    """The ranking features (posteriors, times, lineage) come back from their file as
+    built, outcomes recorded in a process are in what its close saves, and a usage row
+    changed by a writer that does not know the file (as an older groove would) makes
+    the file untrusted: the features are read from the database again."""
+    db = tmp_path / "db"
+    store = await _store(db)
+    ids = [str(x.id) for x, _ in await store.keyword_search("ruff deploy tests ripgrep", 4)]
+    copy = make_learning("Run ruff check --fix", "promoted")
+    copy = Learning.new(copy.scope, copy.category, copy.content,
+                        source=PromotedSource(original_id=uuid.UUID(ids[0])))
+    await store.store(copy)
+    ids.append(str(copy.id))
+    await store.record_outcome(uuid.UUID(ids[1]), Outcome.HELPFUL)
+    await store.close()
+    assert (db / FEATURES.filename).exists()
+    store = await CozoStore.open(db)
+    await store.warm()
+    assert FEATURES in store._from_file and store._features is not None
+    assert store._features.of(ids) == _fresh(store).of(ids)
+    assert store._features.of([ids[4]])[0].original == ids[0]  # type: ignore[union-attr]
+    await store.record_outcome(uuid.UUID(ids[2]), Outcome.CONTRADICTED)
+    await store.close()
+    store = await CozoStore.open(db)
+    await store.warm()
+    assert FEATURES in store._from_file and store._features is not None
+    assert store._features.of(ids) == _fresh(store).of(ids)
+    await store.close()
+    store = await CozoStore.open(db)  # an older groove: writes, never removes the files
+    store._engine.mutate("?[learning_id, confidence_alpha] <- [[$id, 7.0]] "
+                         ":update usage_stats {learning_id => confidence_alpha}",
+                         {"id": ids[3]})
+    await store.close()
+    store = await CozoStore.open(db)
+    await store.warm()
+    assert FEATURES not in store._from_file and store._features is not None
+    assert store._features.of([ids[3]])[0].alpha == 7.0  # type: ignore[union-attr]
+    await store.close()
+
+
+def test_feature_arrays_round_trip() -> None:
+    """Features written as arrays and read back (a removed learning, a reused slot, a
+    promoted copy and a curated one among them) are the same for every id."""
+    features = RankingFeatures()
+    features.put([(f"id{n}", 1_000 + n, "id0" if n == 3 else None, n in (3, 5),
+                   (1.0 + n, 2.0, 5_000 + n if n % 2 else None)) for n in range(8)])
+    features.remove("id2")
+    features.put([("id9", 9_999, None, False, None)])
+    again = RankingFeatures.from_arrays(features.to_arrays())
+    ids = [f"id{n}" for n in range(10)]
+    assert again.of(ids) == features.of(ids) and len(again) == len(features)
