@@ -370,15 +370,15 @@ class CozoStore:
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A write, alone. This process's first removes the saved keyword index and
         features first, so a crash can never leave them older than the data
-        (`saved_indexes`); valid ones are read before (~0.1-0.4 s at 100,000) and kept in
-        step, so closing saves them again and the next process does not rebuild them."""
+        (`saved_indexes`). A valid keyword index is read before (~0.2 s at 100,000) and
+        kept in step, so closing saves it again and the next start does not rebuild it
+        (~5 s there); the features are not (reading and saving them again would cost a
+        write-only process about what the next start spends reading them, ~1 s)."""
 
         def run() -> T:
             if not self._wrote:
                 if self._keywords is None and self._keywords_log is None:
                     self._keywords = self._saved_keywords()
-                if self._features is None and self._features_log is None:
-                    self._features = self._saved_features()
                 saved_indexes.drop(self.path)
                 self._wrote = True
             return fn(*args, **kwargs)
