@@ -64,6 +64,8 @@ def test_arrays_round_trip_answers_alike() -> None:
     index.upsert("id4", "rewritten: use fd instead", "global", "pattern", headline="fd")
     again = KeywordIndex.from_arrays(index.to_arrays())
     assert len(again) == len(index)
+    for both in (index, again):  # a term loaded as a slice takes an append
+        both.upsert("id20", "ruff and ripgrep again", "global", "preference")
     for q in [*QUERIES, "fd rewritten"]:
         assert again.search(q, 5) == index.search(q, 5)
         assert again.search(q, 5, ["user:me"], ["preference"]) == \
@@ -72,6 +74,29 @@ def test_arrays_round_trip_answers_alike() -> None:
     bad["offsets"] = bad["offsets"][:-1]
     with pytest.raises(ValueError):
         KeywordIndex.from_arrays(bad)
+
+
+def test_a_read_back_index_takes_writes_and_compaction_alike() -> None:
+    """An index read back (its postings still slices of the loaded arrays) and the one
+    it was saved from take the same writes (new rows in old terms, removals, the
+    compaction they trigger) and answer alike, and save alike again."""
+    index = KeywordIndex()
+    for n in range(1_200):
+        d, i = TEXTS[n % 4]
+        index.upsert(f"id{n}", f"{i} case {n % 50}", "global", "preference", headline=d)
+    again = KeywordIndex.from_arrays(index.to_arrays())
+    for both in (index, again):
+        for n in range(700):
+            both.remove(f"id{n}")
+        both.upsert("new", "ripgrep and ruff --fix, case 7", "global", "pattern",
+                    headline="search then lint")  # compacts: 1,200 rows, 501 live
+        both.upsert("id900", "rewritten: deploy with AWS_PROFILE", "global", "preference")
+    assert len(again) == len(index) == 501
+    for q in [*QUERIES, "case 7", "rewritten deploy", "search lint"]:
+        assert again.search(q, 10) == index.search(q, 10)
+    third = KeywordIndex.from_arrays(again.to_arrays())
+    for q in [*QUERIES, "case 7"]:
+        assert third.search(q, 10) == index.search(q, 10)
 
 
 async def test_the_next_process_reads_the_saved_index(tmp_path: Path) -> None:
