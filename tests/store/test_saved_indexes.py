@@ -66,8 +66,9 @@ def test_arrays_round_trip_answers_alike() -> None:
     assert len(again) == len(index)
     for both in (index, again):  # a term loaded as a slice takes an append
         both.upsert("id20", "ruff and ripgrep again", "global", "preference")
+    third = KeywordIndex.from_arrays(again.to_arrays())  # saved with slices and arrays
     for q in [*QUERIES, "fd rewritten"]:
-        assert again.search(q, 5) == index.search(q, 5)
+        assert again.search(q, 5) == index.search(q, 5) == third.search(q, 5)
         assert again.search(q, 5, ["user:me"], ["preference"]) == \
             index.search(q, 5, ["user:me"], ["preference"])
     bad = index.to_arrays()

@@ -23,7 +23,7 @@ import re
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -137,8 +137,9 @@ class KeywordIndex:
         its saved file holds (`saved_indexes`), read in ~0.1-0.4 s at 100,000 learnings
         where a build from the texts takes ~5 s."""
         n = len(self._ids)
-        postings = [self._postings(t) for t in range(len(self._rows))]
-        sizes = np.array([len(r) for r, _ in postings], dtype=np.int64)
+        sizes = np.array([-1 if r is None else len(r) for r in self._rows], dtype=np.int64)
+        loaded = np.flatnonzero(sizes < 0)
+        sizes[loaded] = np.diff(self._loaded_at)[loaded]
         return {
             "ids": pack(i or "" for i in self._ids),
             "alive": self._alive.data[:n].copy(),
@@ -149,8 +150,10 @@ class KeywordIndex:
             "categories": pack(self._categories.values),
             "terms": pack(self._term),
             "offsets": np.concatenate([[0], np.cumsum(sizes)]),
-            "rows": np.frombuffer(b"".join(r.data for r, _ in postings), dtype=np.uint32),
-            "tf": np.frombuffer(b"".join(f.data for _, f in postings), dtype=np.uint8),
+            "rows": np.frombuffer(b"".join(self._pieces(self._rows, self._loaded_rows)),
+                                  dtype=np.uint32),
+            "tf": np.frombuffer(b"".join(self._pieces(self._tf, self._loaded_tf)),
+                                dtype=np.uint8),
             "totals": np.array([self._total_length, self._live], dtype=np.float64),
             "counts": np.array([n, len(self._scopes.values), len(self._categories.values),
                                 len(self._term)], dtype=np.int64),
@@ -268,6 +271,22 @@ class KeywordIndex:
         self._loaded_rows = np.zeros(0, dtype=np.uint32)
         self._loaded_tf = np.zeros(0, dtype=np.uint8)
         self._loaded_at = np.zeros(1, dtype=np.int64)
+
+    def _pieces(self, held: list[array[int] | None], loaded: np.ndarray
+                ) -> Iterator[array[int] | memoryview]:
+        """Every term's postings in term order, a run of terms still in the loaded arrays
+        as one slice of them (a million terms are not a million slices)."""
+        start = None
+        for t, own in enumerate(held):
+            if own is None:
+                start = t if start is None else start
+                continue
+            if start is not None:
+                yield loaded[self._loaded_at[start]:self._loaded_at[t]].data
+                start = None
+            yield own
+        if start is not None:
+            yield loaded[self._loaded_at[start]:self._loaded_at[len(held)]].data
 
     def _postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Term `t`'s rows and term frequencies. Views, not copies: writes wait for
