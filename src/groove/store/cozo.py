@@ -67,6 +67,7 @@ from groove.store import replica as R
 from groove.store import rows as codec
 from groove.store.engine import Engine
 from groove.store.features import Features, RankingFeatures, rows_of, trust_of
+from groove.store.keyword_index import KeywordIndex
 from groove.store.protocols import Embedding, ScopeFilter
 from groove.store.replica import Counts, OutboxEntry, PulledLearning, ReplicaChanges
 from groove.store.schema import CURRENT_SCHEMA_VERSION, MIGRATIONS, RECORD_VERSION, Migration
@@ -74,7 +75,6 @@ from groove.store.sidecar import SidecarInvalid
 from groove.store.vectors import VectorCache
 
 if TYPE_CHECKING:
-    from groove.store.keyword_index import KeywordIndex
     from groove.store.vector_index import VectorIndex
 
 P = ParamSpec("P")
@@ -243,8 +243,6 @@ FeatureChange = Callable[[RankingFeatures], None]
 
 def _keyword_index(rows: Iterable[Sequence[Any]]) -> KeywordIndex:
     """A keyword index of (id, scope, category, description, insight) rows."""
-    from groove.store.keyword_index import KeywordIndex
-
     index = KeywordIndex()
     for id, scope, category, description, insight in rows:
         index.upsert(id, insight, scope, category, headline=description)
@@ -291,7 +289,7 @@ class CozoStore:
         self._from_file: set[saved_indexes.Kind] = set()
         """What was read from its saved file (`saved_indexes`) instead of built."""
         self._wrote = False
-        """This process wrote to the store (and so removed the saved keyword index)."""
+        """This process wrote to the store (and so removed the saved indexes)."""
         self._features: RankingFeatures | None = None
         self._features_log: list[FeatureChange] | None = None
         """Like `_keywords_log`, for the ranking features."""
@@ -407,13 +405,14 @@ class CozoStore:
     def _save_indexes(self) -> None:
         """Save the keyword index and the features for the next process (never raises: a
         cache), each unless it is the saved one untouched."""
-        for kind, held in ((saved_indexes.KEYWORDS, self._keywords),
-                           (saved_indexes.FEATURES, self._features)):
-            if held is None or (kind in self._from_file and not self._wrote):
-                continue
-            with contextlib.suppress(GrooveError, OSError):
-                saved_indexes.save(self.path, kind, held.to_arrays(),
-                                   saved_indexes.stamp(self._engine, kind))
+        held = {kind: index for kind, index in ((saved_indexes.KEYWORDS, self._keywords),
+                                                (saved_indexes.FEATURES, self._features))
+                if index is not None and (kind not in self._from_file or self._wrote)}
+        with contextlib.suppress(GrooveError, OSError):
+            current = saved_indexes.stamps(self._engine, list(held)) if held else {}
+            for kind, index in held.items():
+                with contextlib.suppress(OSError):
+                    saved_indexes.save(self.path, kind, index.to_arrays(), current[kind])
 
     def _saved_keywords(self) -> KeywordIndex | None:
         """The saved keyword index, if this process has not written and it matches the
@@ -421,23 +420,24 @@ class CozoStore:
         saved = self._open_saved(saved_indexes.KEYWORDS)
         return None if saved is None else self._read_keywords(saved)
 
-    def _saved_features(self) -> RankingFeatures | None:
+    def _saved_features(self, expected: str | None = None) -> RankingFeatures | None:
         """As `_saved_keywords`, for the ranking features."""
-        saved = self._open_saved(saved_indexes.FEATURES)
+        saved = self._open_saved(saved_indexes.FEATURES, expected)
         return None if saved is None else self._read_saved(
             saved, saved_indexes.FEATURES, RankingFeatures.from_arrays)
 
     def _read_keywords(self, saved: saved_indexes.Saved) -> KeywordIndex | None:
-        from groove.store.keyword_index import KeywordIndex
-
         return self._read_saved(saved, saved_indexes.KEYWORDS, KeywordIndex.from_arrays)
 
-    def _open_saved(self, kind: saved_indexes.Kind) -> saved_indexes.Saved | None:
+    def _open_saved(self, kind: saved_indexes.Kind, expected: str | None = None
+                    ) -> saved_indexes.Saved | None:
+        """The saved file of `kind`, opened, if this process has not written and its stamp
+        is `expected` (default: the database's now)."""
         if self._wrote:
             return None
         try:
-            return saved_indexes.open_saved(self.path, kind,
-                                            saved_indexes.stamp(self._engine, kind))
+            return saved_indexes.open_saved(
+                self.path, kind, expected or saved_indexes.stamp(self._engine, kind))
         except (SidecarInvalid, GrooveError):
             return None
 
@@ -1225,9 +1225,15 @@ class CozoStore:
         features: RankingFeatures | None = None
         try:
             with self._snapshotting:  # opened now, read later: a write meanwhile removes
-                if not self._engine.closed:  # the file, not what this holds open
-                    saved = self._open_saved(saved_indexes.KEYWORDS) if words else None
-                    features = self._saved_features() if ranks else None
+                if not self._engine.closed and not self._wrote:  # the file, not what this
+                    kinds = [k for k, wanted in ((saved_indexes.KEYWORDS, words),  # holds open
+                                                 (saved_indexes.FEATURES, ranks)) if wanted]
+                    current = saved_indexes.stamps(self._engine, kinds) if kinds else {}
+                    if words:
+                        saved = self._open_saved(saved_indexes.KEYWORDS,
+                                                 current[saved_indexes.KEYWORDS])
+                    if ranks:
+                        features = self._saved_features(current[saved_indexes.FEATURES])
             if ranks:
                 if features is None:
                     learnings, usage = self._snapshot(Q.FEATURE_LEARNINGS, Q.FEATURE_USAGE)
@@ -1371,8 +1377,8 @@ class CozoStore:
     @_reading
     def storage_stats(self) -> dict[str, Any]:
         """Write-ahead logs (count, bytes: every open leaves one, all replayed on the next;
-        see `compaction`), the size of `data/`, the vector index and the saved keyword
-        index's bytes (0: none saved; the next start builds it)."""
+        see `compaction`), the size of `data/`, the vector index and the bytes of the
+        saved keyword index and features (0: none saved; the next start builds them)."""
         return {**compaction.log_stats(self.path).to_dict(),
                 "vector_index": self._vectors.describe(),
                 "keyword_side_file_bytes": saved_indexes.size(self.path, saved_indexes.KEYWORDS),

@@ -123,9 +123,7 @@ class KeywordIndex:
         are still the slice `_loaded_at[t]:_loaded_at[t + 1]` of `_loaded_rows` and
         `_loaded_tf` (an index read back from its file makes no per-term arrays until a
         write appends to a term: ~4 s -> ~1 s for a million terms)."""
-        self._loaded_rows = np.zeros(0, dtype=np.uint32)
-        self._loaded_tf = np.zeros(0, dtype=np.uint8)
-        self._loaded_at = np.zeros(1, dtype=np.int64)
+        self._forget_loaded()
         self._total_length = 0.0
         self._live = 0
 
@@ -167,7 +165,8 @@ class KeywordIndex:
         ids, terms = unpack(a["ids"], n), unpack(a["terms"], term_count)
         offsets, rows, tf = a["offsets"], a["rows"], a["tf"]
         if any(len(a[k]) != n for k in ("alive", "length", "scope", "category")) \
-                or len(offsets) != len(terms) + 1 or offsets[-1] != len(rows) \
+                or len(offsets) != len(terms) + 1 or offsets[0] != 0 \
+                or offsets[-1] != len(rows) or np.any(np.diff(offsets) < 0) \
                 or len(tf) != len(rows) or (len(rows) and int(rows.max()) >= n):
             raise ValueError("the keyword arrays do not fit together")
         alive = a["alive"].astype(np.bool_)
@@ -180,8 +179,6 @@ class KeywordIndex:
         index._scopes = Codes(unpack(a["scopes"], scopes))
         index._categories = Codes(unpack(a["categories"], categories))
         index._term = {t: k for k, t in enumerate(terms)}
-        if len(offsets) and (offsets[0] != 0 or np.any(np.diff(offsets) < 0)):
-            raise ValueError("the keyword postings' offsets go backwards")
         index._rows, index._tf = [None] * term_count, [None] * term_count
         index._loaded_rows = rows.astype(np.uint32)
         index._loaded_tf = tf.astype(np.uint8)
@@ -257,8 +254,8 @@ class KeywordIndex:
             column.data = np.concatenate([column.data[keep],
                                           np.zeros(keep.size, dtype=column.data.dtype)])
         term: dict[str, int] = {}
-        rows: list[array[int]] = []
-        tfs: list[array[int]] = []
+        rows: list[array[int] | None] = []
+        tfs: list[array[int] | None] = []
         for token, t in self._term.items():
             held, held_tf = self._postings(t)
             old = held.astype(np.int64)
@@ -267,7 +264,11 @@ class KeywordIndex:
                 term[token] = len(rows)
                 rows.append(array("I", new_row[old[live]].astype(np.uint32).tobytes()))
                 tfs.append(array("B", held_tf[live].tobytes()))
-        self._term, self._rows, self._tf = term, list(rows), list(tfs)
+        self._term, self._rows, self._tf = term, rows, tfs
+        self._forget_loaded()
+
+    def _forget_loaded(self) -> None:
+        """No term's postings are slices of loaded arrays (any more)."""
         self._loaded_rows = np.zeros(0, dtype=np.uint32)
         self._loaded_tf = np.zeros(0, dtype=np.uint8)
         self._loaded_at = np.zeros(1, dtype=np.int64)
